@@ -1,0 +1,79 @@
+// Mlp: a fully connected network (ReLU or tanh hidden units, linear output) over the
+// flat parameter vector described by MlpLayout, with softmax cross-entropy or MSE loss.
+// Stateless apart from its shape and choices: the parameters are passed in, so one Mlp
+// serves every thread; scratch memory lives in a caller-owned MlpWorkspace.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/eigen_types.h"
+#include "core/model/mlp_layout.h"
+
+namespace driftscope {
+
+enum class Activation { kRelu, kTanh };
+enum class LossKind { kCrossEntropy, kMse };
+
+std::string toString(Activation a);  // "relu" | "tanh"
+std::string toString(LossKind k);    // "ce" | "mse"
+Result<Activation> parseActivation(const std::string& text);
+Result<LossKind> parseLoss(const std::string& text);
+
+// Per-thread scratch: activations of every layer for one batch. Reused across calls.
+struct MlpWorkspace {
+  std::vector<RowMatrix> activations;  // a_0 = input copy not kept; a_l for l = 1..L
+  std::vector<RowMatrix> deltas;
+};
+
+struct LossStats {
+  double lossSum = 0.0;  // summed over samples (divide by count for the mean)
+  int correct = 0;
+  int count = 0;
+};
+
+class Mlp {
+ public:
+  Mlp() = default;
+  Mlp(MlpLayout layout, Activation activation, LossKind loss)
+      : m_layout(std::move(layout)), m_activation(activation), m_loss(loss) {}
+
+  const MlpLayout& layout() const { return m_layout; }
+  Activation activation() const { return m_activation; }
+  LossKind loss() const { return m_loss; }
+
+  // He (ReLU) or Glorot-uniform (tanh) initialisation from the seed; biases zero.
+  Vector initialParams(std::uint64_t seed) const;
+
+  // Output logits [batch, outputs] for inputs x [batch, inputs].
+  RowMatrix forward(const float* params, const Eigen::Ref<const RowMatrix>& x,
+                    MlpWorkspace& ws) const;
+
+  // Mean loss over the batch and its gradient (ADDED into grad, scaled by `scale`,
+  // so shards can accumulate into one buffer). Loss definitions:
+  //   CE:  mean_i -log softmax(z_i)[y_i]
+  //   MSE: mean_i 1/2 ||z_i - onehot(y_i)||^2
+  // `scale` multiplies the gradient of the SUM over samples (pass 1/batch for the mean).
+  LossStats lossAndGradient(const float* params, const Eigen::Ref<const RowMatrix>& x,
+                            std::span<const std::uint8_t> labels, float* grad, float scale,
+                            MlpWorkspace& ws) const;
+
+  // Loss (summed) and accuracy without gradient.
+  LossStats evaluate(const float* params, const Eigen::Ref<const RowMatrix>& x,
+                     std::span<const std::uint8_t> labels, MlpWorkspace& ws) const;
+
+  // Per-sample loss of logits z against labels (summed) and number correct.
+  LossStats lossOfLogits(const RowMatrix& logits, std::span<const std::uint8_t> labels) const;
+
+ private:
+  MlpLayout m_layout;
+  Activation m_activation = Activation::kRelu;
+  LossKind m_loss = LossKind::kCrossEntropy;
+};
+
+// Softmax of each row, computed stably (row max subtracted), in double then stored float.
+RowMatrix softmaxRows(const RowMatrix& logits);
+
+}  // namespace driftscope
