@@ -1,0 +1,200 @@
+#include "core/analysis/distance_matrix.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+namespace driftscope {
+namespace {
+
+// Fixed work splits (never derived from the thread count).
+constexpr int kRowUpdateChunks = 8;         // occupied slots per row update, split in 8 chunks
+constexpr int kGramTileRows = 64;           // G is tiled in 64 x 64 blocks for anchoredGram
+constexpr std::size_t kColumnBlock = 2048;  // parameters converted to double per pass
+
+// <x - a, y - a> with differences in double; x - a is given already as xa.
+double anchoredDot(const VectorD& xa, const float* y, const VectorD& anchor) {
+  const Eigen::Map<const Vector> yMap(y, anchor.size());
+  return xa.dot(yMap.cast<double>() - anchor);
+}
+
+// G of rows minus a double anchor; tiles of G are the fixed units of parallel work.
+MatrixD anchoredGramImpl(const std::vector<const float*>& rows, std::size_t paramCount,
+                         const VectorD& anchor, ParallelContext& parallel) {
+  const int n = static_cast<int>(rows.size());
+  MatrixD g = MatrixD::Zero(n, n);
+  if (n == 0) return g;
+  const int blocks = (n + kGramTileRows - 1) / kGramTileRows;
+  std::vector<std::pair<int, int>> tiles;  // (I, J) with I >= J: lower triangle of blocks
+  for (int bi = 0; bi < blocks; ++bi) {
+    for (int bj = 0; bj <= bi; ++bj) tiles.emplace_back(bi, bj);
+  }
+  auto fill = [&](MatrixD& dst, int firstRow, int count, std::size_t col, Eigen::Index width) {
+    for (int r = 0; r < count; ++r) {
+      const Eigen::Map<const Vector> src(rows[static_cast<std::size_t>(firstRow + r)] + col, width);
+      dst.row(r).head(width) = (src.cast<double>() - anchor.segment(col, width)).transpose();
+    }
+  };
+  parallel.forEach(static_cast<int>(tiles.size()), [&](int t) {
+    const auto [bi, bj] = tiles[static_cast<std::size_t>(t)];
+    const int i0 = bi * kGramTileRows, ni = std::min(kGramTileRows, n - i0);
+    const int j0 = bj * kGramTileRows, nj = std::min(kGramTileRows, n - j0);
+    MatrixD tile = MatrixD::Zero(ni, nj);
+    MatrixD di(ni, static_cast<Eigen::Index>(kColumnBlock));
+    MatrixD dj(nj, static_cast<Eigen::Index>(kColumnBlock));
+    for (std::size_t col = 0; col < paramCount; col += kColumnBlock) {
+      const auto width = static_cast<Eigen::Index>(std::min(kColumnBlock, paramCount - col));
+      fill(di, i0, ni, col, width);
+      if (bi != bj) fill(dj, j0, nj, col, width);
+      const MatrixD& right = (bi != bj) ? dj : di;
+      tile.noalias() += di.leftCols(width) * right.leftCols(width).transpose();
+    }
+    g.block(i0, j0, ni, nj) = tile;  // tiles are disjoint: no race
+  });
+  // Mirror the lower triangle (the diagonal tiles' upper parts are overwritten too, so G is
+  // exactly symmetric).
+  for (int i = 0; i < n; ++i) {
+    for (int j = i + 1; j < n; ++j) g(i, j) = g(j, i);
+  }
+  return g;
+}
+
+}  // namespace
+
+DistanceMatrix::DistanceMatrix(int capacity)
+    : m_capacity(capacity),
+      m_gram(MatrixD::Zero(capacity, capacity)),
+      m_occupied(static_cast<std::size_t>(capacity), 0) {
+  assert(capacity > 0);
+}
+
+bool DistanceMatrix::isOccupied(int slot) const {
+  assert(slot >= 0 && slot < m_capacity);
+  return m_occupied[static_cast<std::size_t>(slot)] != 0;
+}
+
+void DistanceMatrix::setAnchor(const float* anchor, std::size_t paramCount) {
+  assert(anchor != nullptr && paramCount > 0);
+  m_anchor = Eigen::Map<const Vector>(anchor, static_cast<Eigen::Index>(paramCount)).cast<double>();
+  m_gram.setZero();
+  std::fill(m_occupied.begin(), m_occupied.end(), 0);
+}
+
+const float* DistanceMatrix::row(const float* ringBlock, int slot) const {
+  return ringBlock + static_cast<std::size_t>(slot) * static_cast<std::size_t>(m_anchor.size());
+}
+
+void DistanceMatrix::addSnapshot(int slot, const float* ringBlock) {
+  updateRow(slot, ringBlock, nullptr);
+}
+
+void DistanceMatrix::addSnapshot(int slot, const float* ringBlock, ParallelContext& parallel) {
+  updateRow(slot, ringBlock, &parallel);
+}
+
+void DistanceMatrix::updateRow(int slot, const float* ringBlock, ParallelContext* parallel) {
+  assert(hasAnchor() && "setAnchor() before addSnapshot()");
+  assert(slot >= 0 && slot < m_capacity && ringBlock != nullptr);
+  m_occupied[static_cast<std::size_t>(slot)] = 1;
+  std::vector<int> others;
+  others.reserve(static_cast<std::size_t>(m_capacity));
+  for (int j = 0; j < m_capacity; ++j) {
+    if (m_occupied[static_cast<std::size_t>(j)]) others.push_back(j);
+  }
+  const Eigen::Map<const Vector> newRow(row(ringBlock, slot), m_anchor.size());
+  const VectorD diff = newRow.cast<double>() - m_anchor;
+
+  // Each entry is one dot product done by one task, so any thread count gives the same bits.
+  const int n = static_cast<int>(others.size());
+  const int chunks = std::min(kRowUpdateChunks, n);
+  auto chunkFn = [&](int c) {
+    const int begin = static_cast<int>(static_cast<long long>(n) * c / chunks);
+    const int end = static_cast<int>(static_cast<long long>(n) * (c + 1) / chunks);
+    for (int k = begin; k < end; ++k) {
+      const int j = others[static_cast<std::size_t>(k)];
+      const double g =
+          (j == slot) ? diff.squaredNorm() : anchoredDot(diff, row(ringBlock, j), m_anchor);
+      m_gram(slot, j) = g;
+      m_gram(j, slot) = g;
+    }
+  };
+  if (parallel) {
+    parallel->forEach(chunks, chunkFn);
+  } else {
+    for (int c = 0; c < chunks; ++c) chunkFn(c);
+  }
+}
+
+void DistanceMatrix::removeSnapshot(int slot) {
+  assert(slot >= 0 && slot < m_capacity);
+  m_occupied[static_cast<std::size_t>(slot)] = 0;
+  m_gram.row(slot).setZero();
+  m_gram.col(slot).setZero();
+}
+
+void DistanceMatrix::rebuild(const float* ringBlock, const std::vector<int>& slots,
+                             ParallelContext& parallel) {
+  assert(hasAnchor());
+  m_gram.setZero();
+  std::fill(m_occupied.begin(), m_occupied.end(), 0);
+  std::vector<const float*> rows;
+  rows.reserve(slots.size());
+  for (int s : slots) {
+    assert(s >= 0 && s < m_capacity);
+    rows.push_back(row(ringBlock, s));
+  }
+  const MatrixD g = anchoredGramImpl(rows, paramCount(), m_anchor, parallel);
+  for (std::size_t a = 0; a < slots.size(); ++a) {
+    m_occupied[static_cast<std::size_t>(slots[a])] = 1;
+    for (std::size_t b = 0; b < slots.size(); ++b) {
+      m_gram(slots[a], slots[b]) = g(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b));
+    }
+  }
+}
+
+MatrixD DistanceMatrix::gram(const std::vector<int>& slotsInOrder) const {
+  const auto n = static_cast<Eigen::Index>(slotsInOrder.size());
+  MatrixD g(n, n);
+  for (Eigen::Index a = 0; a < n; ++a) {
+    assert(isOccupied(slotsInOrder[static_cast<std::size_t>(a)]));
+    for (Eigen::Index b = 0; b < n; ++b) {
+      g(a, b) = m_gram(slotsInOrder[static_cast<std::size_t>(a)],
+                       slotsInOrder[static_cast<std::size_t>(b)]);
+    }
+  }
+  return g;
+}
+
+RowMatrixD DistanceMatrix::distances(const std::vector<int>& slotsInOrder) const {
+  return distancesFromGram(gram(slotsInOrder));
+}
+
+RowMatrixD distancesFromGram(const MatrixD& gram) {
+  assert(gram.rows() == gram.cols());
+  const Eigen::Index n = gram.rows();
+  RowMatrixD d = RowMatrixD::Zero(n, n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index j = i + 1; j < n; ++j) {
+      const double sq = gram(i, i) + gram(j, j) - 2.0 * gram(i, j);
+      d(i, j) = d(j, i) = std::sqrt(std::max(0.0, sq));
+    }
+  }
+  return d;
+}
+
+MatrixD anchoredGram(const std::vector<const float*>& rows, std::size_t paramCount,
+                     const float* anchor, ParallelContext& parallel) {
+  assert(anchor != nullptr);
+  const VectorD a =
+      Eigen::Map<const Vector>(anchor, static_cast<Eigen::Index>(paramCount)).cast<double>();
+  return anchoredGramImpl(rows, paramCount, a, parallel);
+}
+
+MatrixD anchoredGram(const float* block, int rows, std::size_t paramCount, const float* anchor,
+                     ParallelContext& parallel) {
+  std::vector<const float*> ptrs(static_cast<std::size_t>(rows));
+  for (int i = 0; i < rows; ++i) ptrs[static_cast<std::size_t>(i)] = block + i * paramCount;
+  return anchoredGram(ptrs, paramCount, anchor, parallel);
+}
+
+}  // namespace driftscope

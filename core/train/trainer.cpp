@@ -1,0 +1,288 @@
+#include "core/train/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+namespace driftscope {
+namespace {
+
+constexpr double kMinShardFlops = 4.0e6;  // below this a TBB task costs more than it saves
+constexpr int kMaxShards = 4;
+constexpr int kEvalChunk = 256;  // samples per evaluation chunk (fixed: deterministic sums)
+constexpr int kEvalGroups = 8;  // chunk groups, one workspace each
+
+using Clock = std::chrono::steady_clock;
+
+}  // namespace
+
+int chooseShardCount(int batchSize, std::size_t paramCount) {
+  const double flops = 6.0 * static_cast<double>(paramCount) * batchSize;
+  const int byWork = static_cast<int>(flops / kMinShardFlops);
+  return std::clamp(std::min(byWork, batchSize), 1, kMaxShards);
+}
+
+Trainer::Trainer(Mlp mlp, const DataSplit& data, SgdOptions options)
+    : m_mlp(std::move(mlp)),
+      m_data(data),
+      m_options(options),
+      m_parallel(options.threads),
+      m_rng(deriveSeed(options.seed, /*stream=*/1)),
+      m_requestedLr(options.learningRate) {
+  assert(m_data.train.features() == m_mlp.layout().inputSize());
+  const auto P = static_cast<Eigen::Index>(m_mlp.layout().paramCount());
+  m_params = m_mlp.initialParams(options.seed);
+  m_next.resize(P);
+  m_grad.resize(P);
+  if (options.momentum != 0.0f) m_velocity = Vector::Zero(P);
+  m_shardCount = chooseShardCount(options.batchSize, m_mlp.layout().paramCount());
+  m_shardGrads.resize(static_cast<std::size_t>(m_shardCount));
+  if (m_shardCount > 1) {
+    for (Vector& g : m_shardGrads) g.resize(P);
+  }
+  const std::size_t workers = static_cast<std::size_t>(std::max(m_shardCount, 1));
+  m_workspaces.resize(std::max<std::size_t>(workers, kEvalGroups));
+  m_shardInputs.resize(workers);
+  m_shardLabels.resize(workers);
+  m_order.resize(static_cast<std::size_t>(m_data.train.size()));
+  std::iota(m_order.begin(), m_order.end(), 0);
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::setParams(const Vector& params) {
+  assert(params.size() == m_params.size());
+  m_params = params;
+}
+
+int Trainer::stepsPerEpoch() const {
+  const int n = m_data.train.size();
+  return (n + m_options.batchSize - 1) / m_options.batchSize;
+}
+
+void Trainer::requestStop() {
+  m_stop.store(true);
+  std::lock_guard<std::mutex> lock(m_pauseMutex);
+  m_pauseCv.notify_all();
+}
+
+void Trainer::setPaused(bool paused) {
+  m_paused.store(paused);
+  std::lock_guard<std::mutex> lock(m_pauseMutex);
+  m_pauseCv.notify_all();
+}
+
+void Trainer::waitWhilePaused() {
+  if (!m_paused.load()) return;
+  std::unique_lock<std::mutex> lock(m_pauseMutex);
+  m_pauseCv.wait(lock, [&] { return !m_paused.load() || m_stop.load(); });
+}
+
+void Trainer::fillEpochOrder() {
+  if (m_options.withReplacement) {
+    const auto n = static_cast<std::uint64_t>(m_data.train.size());
+    for (int& i : m_order) i = static_cast<int>(uniformIndex(m_rng, n));
+  } else {
+    std::iota(m_order.begin(), m_order.end(), 0);
+    shuffleRange(m_order.begin(), m_order.end(), m_rng);
+  }
+}
+
+bool Trainer::sgdStep(const std::vector<int>& batch, float lr, double& batchLoss) {
+  const int B = static_cast<int>(batch.size());
+  const int shards = std::min(m_shardCount, B);
+  const float scale = 1.0f / static_cast<float>(B);
+  const Dataset& train = m_data.train;
+  std::vector<double> shardLoss(static_cast<std::size_t>(shards), 0.0);
+
+  auto runShard = [&](int s) {
+    const int begin = static_cast<int>(static_cast<std::int64_t>(B) * s / shards);
+    const int end = static_cast<int>(static_cast<std::int64_t>(B) * (s + 1) / shards);
+    RowMatrix& x = m_shardInputs[static_cast<std::size_t>(s)];
+    std::vector<std::uint8_t>& y = m_shardLabels[static_cast<std::size_t>(s)];
+    x.resize(end - begin, train.features());
+    y.resize(static_cast<std::size_t>(end - begin));
+    for (int i = begin; i < end; ++i) {
+      const int idx = batch[static_cast<std::size_t>(i)];
+      x.row(i - begin) = train.images.row(idx);
+      y[static_cast<std::size_t>(i - begin)] = train.labels[static_cast<std::size_t>(idx)];
+    }
+    Vector& g = shards == 1 ? m_grad : m_shardGrads[static_cast<std::size_t>(s)];
+    g.setZero();
+    const LossStats st = m_mlp.lossAndGradient(m_params.data(), x, y, g.data(), scale,
+                                               m_workspaces[static_cast<std::size_t>(s)]);
+    shardLoss[static_cast<std::size_t>(s)] = st.lossSum;
+  };
+  m_parallel.forEach(shards, runShard);
+
+  if (shards > 1) {  // fixed reduction order: shard 0, 1, 2, ...
+    m_grad = m_shardGrads[0];
+    for (int s = 1; s < shards; ++s) m_grad += m_shardGrads[static_cast<std::size_t>(s)];
+  }
+  double lossSum = 0.0;
+  for (double l : shardLoss) lossSum += l;
+  batchLoss = lossSum / B;
+  if (!std::isfinite(batchLoss)) return false;
+
+  const float wd = m_options.weightDecay;
+  const float mu = m_options.momentum;
+  if (mu != 0.0f) {
+    if (wd != 0.0f) {
+      m_velocity = mu * m_velocity + m_grad + wd * m_params;
+    } else {
+      m_velocity = mu * m_velocity + m_grad;
+    }
+    m_next = m_params - lr * m_velocity;
+  } else if (wd != 0.0f) {
+    m_next = (1.0f - lr * wd) * m_params - lr * m_grad;
+  } else {
+    m_next = m_params - lr * m_grad;
+  }
+  // x - x is 0 for finite x and NaN for Inf/NaN: one vectorised pass.
+  if (!std::isfinite((m_next - m_next).sum())) return false;
+  std::swap(m_params, m_next);
+  return true;
+}
+
+TrainOutcome Trainer::train(int totalEpochs, const Callbacks& callbacks) {
+  m_stop.store(false);
+  const auto start = Clock::now();
+  auto elapsed = [&] {
+    return m_secondsBefore + std::chrono::duration<double>(Clock::now() - start).count();
+  };
+  TrainOutcome outcome;
+  const int n = m_data.train.size();
+  const int B = m_options.batchSize;
+  std::vector<int> batch;
+  batch.reserve(static_cast<std::size_t>(B));
+
+  auto lastProgress = Clock::now();
+  std::int64_t stepsAtLastProgress = m_step;
+  double runningLoss = std::nan("");
+
+  while (m_epoch < totalEpochs) {
+    if (m_positionInEpoch == 0) fillEpochOrder();
+    while (m_positionInEpoch < n) {
+      waitWhilePaused();
+      if (m_stop.load()) {
+        m_secondsBefore = elapsed();
+        return {StopReason::kStopped, m_step, m_epoch, "stopped"};
+      }
+      const float lr = m_requestedLr.load(std::memory_order_relaxed);
+      if (lr != m_lastLr) {
+        m_lastLr = lr;
+        const LrChange change{m_step, lr};
+        m_lrHistory.push_back(change);
+        if (callbacks.onLearningRateChange) callbacks.onLearningRateChange(change);
+      }
+      const int end = std::min(n, m_positionInEpoch + B);
+      batch.assign(m_order.begin() + m_positionInEpoch, m_order.begin() + end);
+      double batchLoss = 0.0;
+      if (!sgdStep(batch, lr, batchLoss)) {
+        m_secondsBefore = elapsed();
+        outcome.reason = StopReason::kDiverged;
+        outcome.step = m_step + 1;
+        outcome.epoch = m_epoch + 1;
+        outcome.message = "diverged at step " + std::to_string(outcome.step) + " (epoch " +
+                          std::to_string(outcome.epoch) + "): " +
+                          (std::isfinite(batchLoss) ? "weights became NaN/Inf"
+                                                    : "loss became NaN/Inf") +
+                          " at learning rate " + std::to_string(lr) +
+                          "; the last finite weights are kept";
+        return outcome;
+      }
+      m_positionInEpoch = end;
+      ++m_step;
+      runningLoss = std::isnan(runningLoss) ? batchLoss : 0.98 * runningLoss + 0.02 * batchLoss;
+      if (callbacks.onStep) {
+        StepInfo info;
+        info.step = m_step;
+        info.epoch = m_epoch;
+        info.epochFraction = static_cast<double>(m_positionInEpoch) / n;
+        info.lr = lr;
+        info.batchLoss = batchLoss;
+        callbacks.onStep(info, m_params);
+      }
+      const auto now = Clock::now();
+      const double sinceProgress = std::chrono::duration<double>(now - lastProgress).count();
+      if (callbacks.onProgress && sinceProgress >= 0.1) {
+        TrainProgress p;
+        p.step = m_step;
+        p.epoch = m_epoch;
+        p.epochFraction = static_cast<double>(m_positionInEpoch) / n;
+        p.runningLoss = runningLoss;
+        p.stepsPerSecond = static_cast<double>(m_step - stepsAtLastProgress) / sinceProgress;
+        callbacks.onProgress(p);
+        lastProgress = now;
+        stepsAtLastProgress = m_step;
+      }
+    }
+    m_positionInEpoch = 0;
+    ++m_epoch;
+    EpochMetrics metrics = evaluateNow();
+    metrics.seconds = elapsed();
+    if (m_stop.load()) {
+      // Evaluation was cut short: the epoch counts, its metrics are not reported.
+      m_secondsBefore = elapsed();
+      return {StopReason::kStopped, m_step, m_epoch, "stopped"};
+    }
+    if (callbacks.onEpoch) callbacks.onEpoch(metrics);
+  }
+  m_secondsBefore = elapsed();
+  outcome.reason = StopReason::kCompleted;
+  outcome.step = m_step;
+  outcome.epoch = m_epoch;
+  outcome.message = "completed";
+  return outcome;
+}
+
+LossStats Trainer::evaluateParams(const float* params, const Dataset& data) {
+  const int n = data.size();
+  const int chunks = (n + kEvalChunk - 1) / kEvalChunk;
+  const int groups = std::min(chunks, kEvalGroups);
+  // Group g evaluates chunks g, g + groups, ... with its own workspace; the group sums
+  // are added in group order: deterministic for any thread count.
+  std::vector<LossStats> parts(static_cast<std::size_t>(groups));
+  m_parallel.forEach(groups, [&](int g) {
+    LossStats& acc = parts[static_cast<std::size_t>(g)];
+    for (int c = g; c < chunks; c += groups) {
+      if (m_stop.load()) return;
+      const int begin = c * kEvalChunk;
+      const int rows = std::min(kEvalChunk, n - begin);
+      const LossStats st = m_mlp.evaluate(
+          params, data.images.middleRows(begin, rows),
+          std::span<const std::uint8_t>(data.labels).subspan(static_cast<std::size_t>(begin),
+                                                             static_cast<std::size_t>(rows)),
+          m_workspaces[static_cast<std::size_t>(g)]);
+      acc.lossSum += st.lossSum;
+      acc.correct += st.correct;
+      acc.count += st.count;
+    }
+  });
+  LossStats total;
+  for (const LossStats& p : parts) {
+    total.lossSum += p.lossSum;
+    total.correct += p.correct;
+    total.count += p.count;
+  }
+  return total;
+}
+
+EpochMetrics Trainer::evaluateNow() {
+  EpochMetrics m;
+  m.epoch = m_epoch;
+  m.step = m_step;
+  m.lr = m_lastLr >= 0.0f ? m_lastLr : m_requestedLr.load();
+  const LossStats tr = evaluateParams(m_params.data(), m_data.train);
+  const LossStats te = evaluateParams(m_params.data(), m_data.test);
+  m.trainLoss = tr.count ? tr.lossSum / tr.count : 0.0;
+  m.trainAcc = tr.count ? static_cast<double>(tr.correct) / tr.count : 0.0;
+  m.testLoss = te.count ? te.lossSum / te.count : 0.0;
+  m.testAcc = te.count ? static_cast<double>(te.correct) / te.count : 0.0;
+  m.weightNorm = m_params.cast<double>().norm();
+  m.seconds = m_secondsBefore;
+  return m;
+}
+
+}  // namespace driftscope

@@ -1,0 +1,183 @@
+#include "core/model/mlp.h"
+
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "core/random.h"
+#include "tests/eigen_matchers.h"
+
+namespace driftscope {
+namespace {
+
+constexpr double kGradRelTol = 2e-3;   // central differences in double around float weights
+constexpr double kForwardTol = 1e-6;
+
+// Loss of the whole batch in double precision (parameters perturbed in double).
+double meanLossDouble(const Mlp& mlp, const Eigen::VectorXd& w, const RowMatrixD& x,
+                      const std::vector<std::uint8_t>& y) {
+  const MlpLayout& lay = mlp.layout();
+  RowMatrixD a = x;
+  for (int l = 0; l < lay.numLayers(); ++l) {
+    const LayerSlice& s = lay.layer(l);
+    Eigen::Map<const RowMatrixD> W(w.data() + s.wOffset, s.out, s.in);
+    Eigen::Map<const Eigen::VectorXd> b(w.data() + s.bOffset, s.out);
+    RowMatrixD z = a * W.transpose();
+    z.rowwise() += b.transpose();
+    if (l + 1 < lay.numLayers()) {
+      if (mlp.activation() == Activation::kRelu) {
+        z = z.cwiseMax(0.0);
+      } else {
+        z = z.array().tanh();
+      }
+    }
+    a = z;
+  }
+  double loss = 0.0;
+  for (Eigen::Index i = 0; i < a.rows(); ++i) {
+    const int t = y[static_cast<std::size_t>(i)];
+    if (mlp.loss() == LossKind::kCrossEntropy) {
+      const double m = a.row(i).maxCoeff();
+      loss += m + std::log((a.row(i).array() - m).exp().sum()) - a(i, t);
+    } else {
+      for (Eigen::Index k = 0; k < a.cols(); ++k) {
+        const double d = a(i, k) - (k == t ? 1.0 : 0.0);
+        loss += 0.5 * d * d;
+      }
+    }
+  }
+  return loss / static_cast<double>(a.rows());
+}
+
+struct GradCase {
+  Activation activation;
+  LossKind loss;
+  std::vector<int> sizes;
+};
+
+class MlpGradientTest : public ::testing::TestWithParam<GradCase> {};
+
+TEST_P(MlpGradientTest, AnalyticGradientMatchesFiniteDifferences) {
+  const GradCase c = GetParam();
+  const Mlp mlp(MlpLayout(c.sizes), c.activation, c.loss);
+  Rng rng(7);
+  Vector w = mlp.initialParams(3);
+  // Non-zero biases so every bias gradient is exercised.
+  for (int l = 0; l < mlp.layout().numLayers(); ++l) {
+    VectorMap b = mlp.layout().bias(w.data(), l);
+    for (Eigen::Index i = 0; i < b.size(); ++i) b[i] = 0.1f * static_cast<float>(standardNormal(rng));
+  }
+  const int batch = 5;
+  RowMatrix x(batch, c.sizes.front());
+  std::vector<std::uint8_t> y(batch);
+  for (int i = 0; i < batch; ++i) {
+    for (int j = 0; j < x.cols(); ++j) x(i, j) = static_cast<float>(standardNormal(rng));
+    y[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(uniformIndex(rng, c.sizes.back()));
+  }
+  Vector grad = Vector::Zero(w.size());
+  MlpWorkspace ws;
+  const LossStats st = mlp.lossAndGradient(w.data(), x, y, grad.data(), 1.0f / batch, ws);
+
+  const Eigen::VectorXd wd = w.cast<double>();
+  const RowMatrixD xd = x.cast<double>();
+  EXPECT_NEAR(st.lossSum / batch, meanLossDouble(mlp, wd, xd, y), 1e-5);
+
+  const double h = 1e-4;
+  for (Eigen::Index i = 0; i < w.size(); ++i) {
+    Eigen::VectorXd plus = wd, minus = wd;
+    plus[i] += h;
+    minus[i] -= h;
+    const double numeric =
+        (meanLossDouble(mlp, plus, xd, y) - meanLossDouble(mlp, minus, xd, y)) / (2 * h);
+    const double scale = std::max(1e-2, std::abs(numeric));
+    EXPECT_NEAR(grad[i], numeric, kGradRelTol * scale) << "parameter " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryActivationAndLoss, MlpGradientTest,
+    ::testing::Values(GradCase{Activation::kRelu, LossKind::kCrossEntropy, {4, 5, 3}},
+                      GradCase{Activation::kTanh, LossKind::kCrossEntropy, {4, 5, 3}},
+                      GradCase{Activation::kRelu, LossKind::kMse, {4, 5, 3}},
+                      GradCase{Activation::kTanh, LossKind::kMse, {4, 5, 3}},
+                      GradCase{Activation::kRelu, LossKind::kCrossEntropy, {3, 4, 4, 3}},
+                      GradCase{Activation::kTanh, LossKind::kMse, {3, 4, 4, 3}},
+                      GradCase{Activation::kRelu, LossKind::kCrossEntropy, {6, 3}}));
+
+TEST(Mlp, ForwardMatchesHandComputedValues) {
+  // 2-2-2 network, ReLU. W1 = [[1, -1], [0.5, 2]], b1 = [0, -1];
+  // W2 = [[1, 1], [-1, 0.5]], b2 = [0.25, 0].
+  const Mlp mlp(MlpLayout({2, 2, 2}), Activation::kRelu, LossKind::kCrossEntropy);
+  Vector w(12);
+  w << 1, -1, 0.5, 2, 0, -1, 1, 1, -1, 0.5, 0.25, 0;
+  RowMatrix x(2, 2);
+  x << 1, 2,    // h = relu([1-2, 0.5+4-1]) = [0, 3.5]; z = [3.5+0.25, 1.75] = [3.75, 1.75]
+      3, 1;     // h = relu([2, 1.5+2-1]) = [2, 2.5];   z = [4.5+0.25, -2+1.25] = [4.75, -0.75]
+  MlpWorkspace ws;
+  const RowMatrix z = mlp.forward(w.data(), x, ws);
+  RowMatrix expected(2, 2);
+  expected << 3.75, 1.75, 4.75, -0.75;
+  EXPECT_EIGEN_NEAR(z, expected, kForwardTol);
+
+  // CE of row 0 with label 1: log(1 + e^2) = 2.126928; row 1 label 0: log(1 + e^-5.5).
+  const std::vector<std::uint8_t> y = {1, 0};
+  const LossStats st = mlp.lossOfLogits(z, y);
+  EXPECT_NEAR(st.lossSum, std::log1p(std::exp(2.0)) + std::log1p(std::exp(-5.5)), 1e-6);
+  EXPECT_EQ(st.correct, 1);
+
+  const Mlp tanhMlp(MlpLayout({2, 2, 2}), Activation::kTanh, LossKind::kMse);
+  const RowMatrix zt = tanhMlp.forward(w.data(), x.topRows(1), ws);
+  // h = tanh([-1, 3.5]); z0 = h0 + h1 + 0.25; z1 = -h0 + 0.5 h1.
+  const double h0 = std::tanh(-1.0), h1 = std::tanh(3.5);
+  EXPECT_NEAR(zt(0, 0), h0 + h1 + 0.25, kForwardTol);
+  EXPECT_NEAR(zt(0, 1), -h0 + 0.5 * h1, kForwardTol);
+  // MSE with label 0: 0.5 * ((z0 - 1)^2 + z1^2).
+  const std::vector<std::uint8_t> y0 = {0};
+  const double mse = 0.5 * (std::pow(h0 + h1 + 0.25 - 1, 2) + std::pow(-h0 + 0.5 * h1, 2));
+  EXPECT_NEAR(tanhMlp.lossOfLogits(zt, y0).lossSum, mse, 1e-6);
+}
+
+TEST(Mlp, InitialisationFollowsHeAndGlorotScales) {
+  const Mlp relu(MlpLayout({400, 300, 10}), Activation::kRelu, LossKind::kCrossEntropy);
+  const Vector w = relu.initialParams(11);
+  const ConstRowMatrixMap W1 = relu.layout().weights(w.data(), 0);
+  const double var = W1.cast<double>().array().square().mean();
+  EXPECT_NEAR(var, 2.0 / 400.0, 0.05 * 2.0 / 400.0);
+  EXPECT_EQ(relu.layout().bias(w.data(), 0).cwiseAbs().maxCoeff(), 0.0f);
+
+  const Mlp tanhNet(MlpLayout({400, 300, 10}), Activation::kTanh, LossKind::kCrossEntropy);
+  const Vector wt = tanhNet.initialParams(11);
+  const double a = std::sqrt(6.0 / 700.0);
+  const ConstRowMatrixMap T1 = tanhNet.layout().weights(wt.data(), 0);
+  EXPECT_LE(T1.cwiseAbs().maxCoeff(), a);
+  EXPECT_NEAR(T1.cast<double>().array().square().mean(), a * a / 3.0, 0.05 * a * a / 3.0);
+  EXPECT_EQ(relu.initialParams(11), w) << "same seed, same weights";
+  EXPECT_NE(relu.initialParams(12), w);
+}
+
+TEST(MlpLayout, OffsetsFollowTorchParameterOrder) {
+  const MlpLayout lay({784, 256, 256, 10});
+  EXPECT_EQ(lay.numLayers(), 3);
+  EXPECT_EQ(lay.layer(0).wOffset, 0u);
+  EXPECT_EQ(lay.layer(0).bOffset, 784u * 256u);
+  EXPECT_EQ(lay.layer(1).wOffset, 784u * 256u + 256u);
+  EXPECT_EQ(lay.layer(2).bOffset, 784u * 256u + 256u + 256u * 256u + 256u + 256u * 10u);
+  EXPECT_EQ(lay.paramCount(), 784u * 256u + 256u + 256u * 256u + 256u + 2560u + 10u);
+  EXPECT_EQ(lay.toString(), "784-256-256-10");
+}
+
+TEST(MlpLayout, ParsingRejectsBadEntriesWithTheirText) {
+  EXPECT_EQ(*parseLayerSizes("784,128,10"), (std::vector<int>{784, 128, 10}));
+  EXPECT_EQ(*parseLayerSizes("784-128-10"), (std::vector<int>{784, 128, 10}));
+  EXPECT_EQ(*parseHiddenSizes(" 256, 256 "), (std::vector<int>{256, 256}));
+  EXPECT_TRUE(parseHiddenSizes("")->empty());
+  auto bad = parseHiddenSizes("128,x");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.message().find("\"x\""), std::string::npos) << bad.message();
+  EXPECT_FALSE(parseHiddenSizes("128,,10"));
+  EXPECT_FALSE(parseHiddenSizes("0"));
+  EXPECT_FALSE(MlpLayout::fromSizes({784}));
+}
+
+}  // namespace
+}  // namespace driftscope

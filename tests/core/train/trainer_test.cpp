@@ -1,0 +1,190 @@
+#include "core/train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "core/random.h"
+
+namespace driftscope {
+namespace {
+
+const DataSplit& embedded() {
+  static const DataSplit split = [] {
+    auto r = loadDataSplit(DataSource{});
+    EXPECT_TRUE(r) << r.message();
+    return std::move(r).value();
+  }();
+  return split;
+}
+
+// A small slice of the embedded data, for fast determinism checks.
+DataSplit smallSplit(int trainCount, int testCount) {
+  DataSplit s;
+  s.name = "small";
+  const DataSplit& e = embedded();
+  s.train.rows = s.test.rows = e.train.rows;
+  s.train.cols = s.test.cols = e.train.cols;
+  s.train.images = e.train.images.topRows(trainCount);
+  s.train.labels.assign(e.train.labels.begin(), e.train.labels.begin() + trainCount);
+  s.test.images = e.test.images.topRows(testCount);
+  s.test.labels.assign(e.test.labels.begin(), e.test.labels.begin() + testCount);
+  return s;
+}
+
+Vector trainWeights(const DataSplit& data, SgdOptions o, int epochs, std::vector<int> sizes) {
+  Trainer t(Mlp(MlpLayout(std::move(sizes)), Activation::kRelu, LossKind::kCrossEntropy), data,
+            o);
+  const TrainOutcome out = t.train(epochs, {});
+  EXPECT_EQ(out.reason, StopReason::kCompleted);
+  return t.params();
+}
+
+TEST(Trainer, SameSeedGivesBitIdenticalWeights) {
+  const DataSplit data = smallSplit(600, 100);
+  SgdOptions o;
+  o.batchSize = 32;
+  o.seed = 5;
+  o.momentum = 0.9f;
+  o.weightDecay = 1e-4f;
+  o.learningRate = 0.05f;
+  const Vector a = trainWeights(data, o, 2, {784, 32, 10});
+  const Vector b = trainWeights(data, o, 2, {784, 32, 10});
+  EXPECT_TRUE((a.array() == b.array()).all());
+  o.seed = 6;
+  const Vector c = trainWeights(data, o, 2, {784, 32, 10});
+  EXPECT_FALSE((a.array() == c.array()).all());
+}
+
+TEST(Trainer, OneAndTwoThreadsGiveBitIdenticalWeights) {
+  const DataSplit data = smallSplit(1000, 100);
+  for (int batch : {1, 16, 64, 256}) {
+    SgdOptions o;
+    o.batchSize = batch;
+    o.seed = 9;
+    o.learningRate = 0.05f;
+    o.threads = 1;
+    const Vector one = trainWeights(data, o, 1, {784, 64, 32, 10});
+    o.threads = 2;
+    const Vector two = trainWeights(data, o, 1, {784, 64, 32, 10});
+    EXPECT_TRUE((one.array() == two.array()).all()) << "batch " << batch;
+  }
+  EXPECT_GT(chooseShardCount(256, 100000), 1) << "the test must exercise several shards";
+}
+
+TEST(Trainer, LearnsEmbeddedMnistTo97TrainAnd90TestWithin10Epochs) {
+  SgdOptions o;
+  o.learningRate = 0.1f;
+  o.batchSize = 64;
+  o.seed = 1;
+  o.threads = 2;
+  Trainer t(Mlp(MlpLayout({784, 128, 10}), Activation::kRelu, LossKind::kCrossEntropy),
+            embedded(), o);
+  EpochMetrics last;
+  int epochs = 0;
+  Trainer::Callbacks cb;
+  cb.onEpoch = [&](const EpochMetrics& m) {
+    last = m;
+    epochs = m.epoch;
+  };
+  const TrainOutcome out = t.train(10, cb);
+  ASSERT_EQ(out.reason, StopReason::kCompleted);
+  EXPECT_EQ(epochs, 10);
+  EXPECT_EQ(last.step, 10 * t.stepsPerEpoch());
+  EXPECT_GE(last.trainAcc, 0.97);
+  EXPECT_GE(last.testAcc, 0.90);
+  EXPECT_LT(last.trainLoss, 0.15);
+}
+
+TEST(Trainer, HugeLearningRateIsReportedAsDivergenceWithFiniteWeightsKept) {
+  const DataSplit data = smallSplit(500, 100);
+  SgdOptions o;
+  o.learningRate = 1e6f;
+  o.batchSize = 16;
+  Trainer t(Mlp(MlpLayout({784, 32, 10}), Activation::kRelu, LossKind::kMse), data, o);
+  const TrainOutcome out = t.train(5, {});
+  ASSERT_EQ(out.reason, StopReason::kDiverged);
+  EXPECT_GE(out.step, 1);
+  EXPECT_NE(out.message.find("diverged at step " + std::to_string(out.step)), std::string::npos)
+      << out.message;
+  EXPECT_TRUE(t.params().allFinite());
+  EXPECT_EQ(t.step(), out.step - 1) << "the diverging step is not applied";
+}
+
+TEST(Trainer, LearningRateChangeAppliesFromNextStepAndIsRecorded) {
+  const DataSplit data = smallSplit(320, 50);
+  SgdOptions o;
+  o.learningRate = 0.1f;
+  o.batchSize = 32;
+  Trainer t(Mlp(MlpLayout({784, 16, 10}), Activation::kRelu, LossKind::kCrossEntropy), data, o);
+  std::vector<float> used;
+  Trainer::Callbacks cb;
+  cb.onStep = [&](const StepInfo& s, const Vector&) {
+    used.push_back(s.lr);
+    if (s.step == 3) t.setLearningRate(0.02f);
+  };
+  ASSERT_EQ(t.train(1, cb).reason, StopReason::kCompleted);
+  ASSERT_EQ(used.size(), 10u);
+  EXPECT_EQ(used[2], 0.1f);
+  EXPECT_EQ(used[3], 0.02f);
+  ASSERT_EQ(t.learningRateHistory().size(), 2u);
+  EXPECT_EQ(t.learningRateHistory()[1].step, 3);
+  EXPECT_EQ(t.learningRateHistory()[1].lr, 0.02f);
+}
+
+TEST(Trainer, SgdStepMatchesTheUpdateFormulaWithMomentumAndWeightDecay) {
+  // One full-batch step from known weights: w1 = w0 - lr (g + wd w0) (v0 = 0).
+  const DataSplit data = smallSplit(64, 10);
+  SgdOptions o;
+  o.learningRate = 0.5f;
+  o.batchSize = 64;
+  o.momentum = 0.9f;
+  o.weightDecay = 0.01f;
+  Trainer t(Mlp(MlpLayout({784, 8, 10}), Activation::kTanh, LossKind::kCrossEntropy), data, o);
+  const Vector w0 = t.params();
+  Vector g = Vector::Zero(w0.size());
+  MlpWorkspace ws;
+  t.mlp().lossAndGradient(w0.data(), data.train.images, data.train.labels, g.data(), 1.0f / 64,
+                          ws);
+  Trainer::Callbacks cb;
+  std::vector<Vector> after;
+  cb.onStep = [&](const StepInfo&, const Vector& w) { after.push_back(w); };
+  ASSERT_EQ(t.train(2, cb).reason, StopReason::kCompleted);
+  const Vector expected1 = w0 - 0.5f * (g + 0.01f * w0);
+  EXPECT_LT((after[0] - expected1).cwiseAbs().maxCoeff(), 1e-5f);
+  // Second step: v1 = 0.9 v0 + g1 + wd w1, w2 = w1 - lr v1.
+  Vector g1 = Vector::Zero(w0.size());
+  t.mlp().lossAndGradient(after[0].data(), data.train.images, data.train.labels, g1.data(),
+                          1.0f / 64, ws);
+  const Vector v0 = g + 0.01f * w0;
+  const Vector v1 = 0.9f * v0 + g1 + 0.01f * after[0];
+  EXPECT_LT((after[1] - (after[0] - 0.5f * v1)).cwiseAbs().maxCoeff(), 1e-5f);
+}
+
+TEST(Trainer, StopAndPauseAnswerPromptlyFromAnotherThread) {
+  SgdOptions o;
+  o.batchSize = 8;
+  Trainer t(Mlp(MlpLayout({784, 64, 10}), Activation::kRelu, LossKind::kCrossEntropy),
+            embedded(), o);
+  std::atomic<std::int64_t> steps{0};
+  Trainer::Callbacks cb;
+  cb.onStep = [&](const StepInfo& s, const Vector&) { steps.store(s.step); };
+  TrainOutcome out;
+  std::thread worker([&] { out = t.train(1000, cb); });
+  while (steps.load() < 5) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  t.setPaused(true);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const std::int64_t atPause = steps.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_LE(steps.load(), atPause + 1) << "training went on while paused";
+  t.setPaused(false);
+  while (steps.load() < atPause + 5) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  t.requestStop();
+  worker.join();
+  EXPECT_EQ(out.reason, StopReason::kStopped);
+}
+
+}  // namespace
+}  // namespace driftscope
