@@ -1,0 +1,386 @@
+#include "core/engine/analysis_engine.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "core/analysis/permutation.h"
+
+namespace driftscope {
+
+using Clock = std::chrono::steady_clock;
+
+std::string toString(RunPhase p) {
+  switch (p) {
+    case RunPhase::kIdle:
+      return "idle";
+    case RunPhase::kBurnIn:
+      return "burn-in";
+    case RunPhase::kRecording:
+      return "recording";
+    case RunPhase::kPaused:
+      return "paused";
+    case RunPhase::kDiverged:
+      return "diverged";
+    case RunPhase::kStopped:
+      return "stopped";
+    case RunPhase::kFinished:
+      return "finished";
+  }
+  return "?";
+}
+
+AnalysisOptions AnalysisOptions::fromConfig(const RunConfig& c) {
+  AnalysisOptions o;
+  o.capacity = c.capacity;
+  o.baselineSamples = c.baselineSamples;
+  o.seed = c.sgd.seed;
+  o.alignEvery = c.alignEvery;
+  o.pathPoints = c.pathPoints;
+  o.msdLagMin = c.msdLagMin;
+  o.msdLagMax = c.msdLagMax;
+  o.recordEvery = c.recordEvery;
+  o.threads = c.sgd.threads;
+  return o;
+}
+
+AnalysisEngine::AnalysisEngine(Mlp mlp, AnalysisOptions options,
+                               const Eigen::Ref<const RowMatrix>& evalInputs,
+                               std::span<const std::uint8_t> evalLabels)
+    : m_mlp(std::move(mlp)),
+      m_options(options),
+      m_evalInputs(evalInputs),
+      m_evalLabels(evalLabels),
+      m_parallel(options.threads),
+      m_ring(options.capacity, m_mlp.layout().paramCount()),
+      m_gram(options.capacity) {
+  publish();
+}
+
+AnalysisEngine::~AnalysisEngine() { stop(); }
+
+void AnalysisEngine::start() {
+  if (m_thread.joinable()) return;
+  m_thread = std::thread([this] { threadMain(); });
+}
+
+void AnalysisEngine::finish() {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_finishRequested = true;
+  }
+  m_wake.notify_all();
+  if (m_thread.joinable()) {
+    m_thread.join();
+  } else {
+    threadMain();  // never started: do the work on the caller
+  }
+}
+
+void AnalysisEngine::stop() {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_stopRequested = true;
+    m_pending.clear();
+  }
+  m_wake.notify_all();
+  m_spaceFree.notify_all();
+  if (m_thread.joinable()) m_thread.join();
+}
+
+void AnalysisEngine::submitSnapshot(const float* params, const SnapshotMeta& meta) {
+  std::unique_lock<std::mutex> lock(m_mutex);
+  m_spaceFree.wait(lock, [&] {
+    return static_cast<int>(m_pending.size()) < kMaxPending || m_stopRequested ||
+           !m_thread.joinable();
+  });
+  if (m_stopRequested) return;
+  Vector buffer;
+  if (!m_freeBuffers.empty()) {
+    buffer = std::move(m_freeBuffers.back());
+    m_freeBuffers.pop_back();
+  }
+  buffer = ConstVectorMap(params, static_cast<Eigen::Index>(m_mlp.layout().paramCount()));
+  m_pending.push_back({std::move(buffer), meta});
+  lock.unlock();
+  m_wake.notify_one();
+}
+
+void AnalysisEngine::submitEpoch(const EpochMetrics& m) {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_metrics.push_back(m);
+    m_dirty = true;
+  }
+  m_wake.notify_one();
+}
+
+void AnalysisEngine::submitProgress(const TrainProgress& p) {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_progress = p;
+    m_dirty = true;
+  }
+  m_wake.notify_one();
+}
+
+void AnalysisEngine::submitLearningRateChange(const LrChange& c) {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_lrHistory.push_back(c);
+    m_dirty = true;
+  }
+  m_wake.notify_one();
+}
+
+void AnalysisEngine::setPhase(RunPhase phase, const std::string& message) {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_phase = phase;
+    if (!message.empty()) m_message = message;
+    m_dirty = true;
+  }
+  m_wake.notify_one();
+}
+
+void AnalysisEngine::setRecordingStart(std::int64_t step) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  m_recordingStart = step;
+  m_dirty = true;
+}
+
+void AnalysisEngine::requestReference(int snapshotIndex) {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_referenceRequest = snapshotIndex;
+  }
+  m_wake.notify_one();
+}
+
+void AnalysisEngine::threadMain() {
+  auto lastFull = Clock::now() - std::chrono::hours(1);
+  auto lastPublish = Clock::now() - std::chrono::hours(1);
+  bool ringChanged = false;
+  while (true) {
+    Pending job;
+    bool haveJob = false;
+    int referenceRequest = -1;
+    bool finishing = false;
+    {
+      std::unique_lock<std::mutex> lock(m_mutex);
+      const bool idle = !ringChanged;
+      // Wake on work; with analyses or a publication outstanding, also on a short timer.
+      m_wake.wait_for(lock, idle ? std::chrono::milliseconds(100) : std::chrono::milliseconds(20),
+                      [&] {
+                        return !m_pending.empty() || m_referenceRequest >= 0 ||
+                               m_finishRequested || m_stopRequested || m_dirty;
+                      });
+      if (m_stopRequested) return;
+      if (!m_pending.empty()) {
+        job = std::move(m_pending.front());
+        m_pending.pop_front();
+        haveJob = true;
+      }
+      referenceRequest = std::exchange(m_referenceRequest, -1);
+      finishing = m_finishRequested && m_pending.empty() && !haveJob;
+    }
+    if (haveJob) {
+      m_spaceFree.notify_one();
+      processSnapshot(job);
+      ringChanged = true;
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_freeBuffers.push_back(std::move(job.params));
+    }
+    if (referenceRequest >= 0) {
+      changeReference(referenceRequest);
+      ringChanged = true;
+      lastFull = Clock::now() - std::chrono::hours(1);  // the user waits for this one
+    }
+    if (finishing) {
+      fullAnalysis(/*final=*/true);
+      publish();
+      return;
+    }
+    bool queueEmpty;
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      queueEmpty = m_pending.empty();
+    }
+    const auto now = Clock::now();
+    if (ringChanged && queueEmpty &&
+        std::chrono::duration<double>(now - lastFull).count() >= m_options.fullAnalysisSeconds) {
+      fullAnalysis(/*final=*/false);
+      lastFull = Clock::now();
+      ringChanged = false;
+    }
+    if (std::chrono::duration<double>(Clock::now() - lastPublish).count() >= 0.03 || haveJob) {
+      publish();
+      lastPublish = Clock::now();
+    }
+  }
+}
+
+void AnalysisEngine::adoptReference(const float* w, const SnapshotMeta& meta) {
+  const std::size_t P = m_mlp.layout().paramCount();
+  m_ring.setReference(w, meta);
+  m_gram.setAnchor(m_ring.reference().data(), P);
+  BaselineOptions bo;
+  bo.samples = m_options.baselineSamples;
+  bo.seed = deriveSeed(m_options.seed, 100 + static_cast<std::uint64_t>(meta.index));
+  bo.deadUnitTolerance = m_options.deadUnitTolerance;
+  m_baseline = std::make_shared<const BaselineBand>(
+      computeBaseline(m_mlp.layout(), m_ring.reference().data(), bo, m_parallel));
+  m_functionRef = makeFunctionReference(m_mlp, m_ring.reference().data(), m_evalInputs, m_workspace);
+}
+
+DistanceRecord AnalysisEngine::measure(const float* w, const SnapshotMeta& meta, bool align) {
+  DistanceRecord r;
+  r.meta = meta;
+  r.d = distanceBreakdown(m_mlp.layout(), m_ring.reference().data(), w);
+  if (align) {
+    const AlignmentResult a = alignWeights(m_mlp.layout(), m_ring.reference().data(), w);
+    r.aligned = a.distance;
+    r.alignedIdentity = a.identityFraction;
+  }
+  return r;
+}
+
+void AnalysisEngine::processSnapshot(const Pending& p) {
+  const float* w = p.params.data();
+  if (!m_ring.hasReference()) adoptReference(w, p.meta);
+  const int slot = m_ring.push(w, p.meta);
+  m_gram.addSnapshot(slot, m_ring.slotData(0), m_parallel);
+  const bool align = m_options.alignEvery > 0 && p.meta.index % m_options.alignEvery == 0;
+  m_distances.push_back(measure(w, p.meta, align));
+  const FunctionDistance fd = functionDistance(m_mlp, m_functionRef, w, m_evalInputs, m_workspace);
+  m_function.push_back({p.meta, fd.disagreement, fd.kl});
+  ++m_snapshotsTaken;
+}
+
+void AnalysisEngine::changeReference(int snapshotIndex) {
+  const int slot = m_ring.slotOfIndex(snapshotIndex);
+  if (slot < 0) {
+    m_analysisMessage = "snapshot " + std::to_string(snapshotIndex) +
+                        " is no longer in the ring; reference unchanged";
+    return;
+  }
+  adoptReference(m_ring.slotData(slot), m_ring.slotMeta(slot));
+  const std::vector<int> slots = m_ring.chronological();
+  m_gram.rebuild(m_ring.slotData(0), slots, m_parallel);
+  // Series relative to the old reference cannot be recomputed for snapshots that left
+  // the ring: the series restart with the snapshots the ring still holds.
+  m_distances.clear();
+  m_function.clear();
+  for (int s : slots) {
+    const SnapshotMeta& meta = m_ring.slotMeta(s);
+    const bool align = m_options.alignEvery > 0 && meta.index % m_options.alignEvery == 0;
+    m_distances.push_back(measure(m_ring.slotData(s), meta, align));
+    const FunctionDistance fd =
+        functionDistance(m_mlp, m_functionRef, m_ring.slotData(s), m_evalInputs, m_workspace);
+    m_function.push_back({meta, fd.disagreement, fd.kl});
+  }
+  m_analysisMessage = "reference set to snapshot " + std::to_string(snapshotIndex);
+}
+
+void AnalysisEngine::fullAnalysis(bool final) {
+  if (m_ring.empty()) return;
+  auto ra = std::make_shared<RingAnalysis>();
+  const std::vector<int> slots = m_ring.chronological();
+  for (int s : slots) ra->snapshots.push_back(m_ring.slotMeta(s));
+  ra->distances = m_gram.distances(slots);
+  ra->pca = pcaFromGram(m_gram.gram(slots), 3);
+  const int C = static_cast<int>(slots.size());
+  ra->msd = msdFromDistances(ra->distances, std::max(1, C - 1));
+  const int lagMax = m_options.msdLagMax > 0 ? m_options.msdLagMax : std::max(3, C / 4);
+  ra->fit = fitPowerLaw(ra->msd, m_options.msdLagMin, lagMax);
+
+  // The last snapshot is always aligned in the final analysis (the verdict needs it).
+  const int last = slots.back();
+  DistanceRecord& lastRecord = m_distances.back();
+  AlignmentResult alignment;
+  bool haveAlignment = false;
+  if (final || lastRecord.aligned || m_options.alignEvery > 0) {
+    alignment = alignWeights(m_mlp.layout(), m_ring.reference().data(), m_ring.slotData(last));
+    haveAlignment = true;
+    if (final && lastRecord.meta.index == m_ring.slotMeta(last).index) {
+      lastRecord.aligned = alignment.distance;
+      lastRecord.alignedIdentity = alignment.identityFraction;
+    }
+  }
+  Vector aligned;
+  if (haveAlignment) {
+    aligned.resize(static_cast<Eigen::Index>(m_ring.paramCount()));
+    apply(m_mlp.layout(), alignment.perm, m_ring.slotData(last), aligned.data());
+  }
+  ra->path = linearPath(m_mlp, m_ring.reference().data(), m_ring.slotData(last),
+                        haveAlignment ? aligned.data() : nullptr, m_evalInputs, m_evalLabels,
+                        m_options.pathPoints, m_parallel);
+  ra->pathSnapshot = m_ring.slotMeta(last).index;
+  m_ringAnalysis = std::move(ra);
+}
+
+Verdict AnalysisEngine::makeVerdict() const {
+  Verdict v;
+  if (!m_baseline || m_distances.empty() || !(m_baseline->mean > 0.0)) return v;
+  v.valid = true;
+  const DistanceRecord& last = m_distances.back();
+  v.ratioLast = last.d.distance / m_baseline->mean;
+  for (auto it = m_distances.rbegin(); it != m_distances.rend(); ++it) {
+    if (it->aligned) {
+      v.ratioAlignedLast = *it->aligned / m_baseline->mean;
+      break;
+    }
+  }
+  char buf[256];
+  const double steps = static_cast<double>(last.meta.step - (m_distances.front().meta.step));
+  std::snprintf(buf, sizeof buf, "After %.0f recorded steps SGD moved %.2f%% of the permutation distance",
+                steps, 100.0 * v.ratioLast);
+  v.text = buf;
+  if (v.ratioAlignedLast) {
+    std::snprintf(buf, sizeof buf, " (aligned: %.2f%%)", 100.0 * *v.ratioAlignedLast);
+    v.text += buf;
+  }
+  if (m_ringAnalysis && m_ringAnalysis->fit.valid) {
+    const PowerLawFit& fit = m_ringAnalysis->fit;
+    std::snprintf(buf, sizeof buf, "; MSD ~ tau^%.2f", fit.alpha);
+    v.text += buf;
+    const double lag = lagToReach(fit, m_baseline->mean * m_baseline->mean);
+    if (std::isfinite(lag) && lag > 0) {
+      v.lagToBaselineSteps = lag * m_options.recordEvery;
+      std::snprintf(buf, sizeof buf, "; would reach the band after ~%.3g steps",
+                    *v.lagToBaselineSteps);
+      v.text += buf;
+    }
+  }
+  return v;
+}
+
+void AnalysisEngine::publish() {
+  auto s = std::make_shared<AnalysisState>();
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    s->phase = m_phase;
+    s->metrics = m_metrics;
+    s->lrHistory = m_lrHistory;
+    s->progress = m_progress;
+    s->recordingStartStep = m_recordingStart;
+    s->message = m_message;
+    m_dirty = false;
+  }
+  if (!m_analysisMessage.empty()) {
+    s->message = s->message.empty() ? m_analysisMessage : s->message + "; " + m_analysisMessage;
+  }
+  s->version = ++m_version;
+  s->distances = m_distances;
+  s->function = m_function;
+  if (m_ring.hasReference()) s->reference = m_ring.referenceMeta();
+  s->baseline = m_baseline;
+  s->ring = m_ringAnalysis;
+  s->verdict = makeVerdict();
+  s->snapshotsTaken = m_snapshotsTaken;
+  s->snapshotsInRing = m_ring.size();
+  s->ringBytes = m_ring.bytes();
+  m_published.store(std::move(s));
+}
+
+}  // namespace driftscope

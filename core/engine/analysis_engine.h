@@ -1,0 +1,137 @@
+// AnalysisEngine: turns the stream of weight snapshots of a run into the analyses of
+// design.md, on its own thread (TBB inside), and publishes immutable AnalysisState
+// values through an atomic shared_ptr.
+//
+// Producer side (the trainer thread): submitSnapshot copies the weights into a pending
+// buffer and returns; it waits only if kMaxPending snapshots are already queued
+// (backpressure instead of silent loss). Epoch metrics, progress, learning-rate changes
+// and the phase are handed over the same way and cost a short lock.
+// Analysis thread: per snapshot (cheap, O(C·P)): ring push, one Gram row, distance
+// breakdown, function-space distance, aligned distance every `alignEvery` snapshots.
+// Throttled (every `fullAnalysisSeconds`, never while snapshots wait): heatmap, PCA,
+// MSD fit, linear path, verdict. Publication at most every ~30 ms.
+// Readers: latest() from any thread, lock-free. ring() only after finish()/stop().
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "core/analysis/alignment.h"
+#include "core/analysis/distance_matrix.h"
+#include "core/analysis/function_distance.h"
+#include "core/config/run_config.h"
+#include "core/engine/analysis_state.h"
+#include "core/parallel.h"
+
+namespace driftscope {
+
+struct AnalysisOptions {
+  int capacity = 500;
+  int baselineSamples = 200;
+  std::uint64_t seed = 1;
+  int alignEvery = 10;
+  int pathPoints = 21;
+  int msdLagMin = 1;
+  int msdLagMax = 0;  // 0: a quarter of the ring
+  int recordEvery = 1;
+  int threads = 1;
+  double fullAnalysisSeconds = 0.5;
+  double deadUnitTolerance = 1e-6;
+
+  static AnalysisOptions fromConfig(const RunConfig& c);
+};
+
+class AnalysisEngine {
+ public:
+  static constexpr int kMaxPending = 16;
+
+  // `evalInputs`/`evalLabels` (a fixed subset of the test set) must outlive the engine.
+  AnalysisEngine(Mlp mlp, AnalysisOptions options, const Eigen::Ref<const RowMatrix>& evalInputs,
+                 std::span<const std::uint8_t> evalLabels);
+  ~AnalysisEngine();
+  AnalysisEngine(const AnalysisEngine&) = delete;
+  AnalysisEngine& operator=(const AnalysisEngine&) = delete;
+
+  void start();
+  // Drains pending snapshots, runs a final full analysis (aligning the last snapshot),
+  // publishes, and joins the thread.
+  void finish();
+  // Abandons pending work and joins within one snapshot's processing.
+  void stop();
+
+  // Producer API (any thread).
+  void submitSnapshot(const float* params, const SnapshotMeta& meta);
+  void submitEpoch(const EpochMetrics& m);
+  void submitProgress(const TrainProgress& p);
+  void submitLearningRateChange(const LrChange& c);
+  void setPhase(RunPhase phase, const std::string& message = {});
+  void setRecordingStart(std::int64_t step);
+  // Makes snapshot `index` the reference (must still be in the ring); every analysis
+  // follows. Asynchronous; the outcome shows in latest()->message.
+  void requestReference(int snapshotIndex);
+
+  std::shared_ptr<const AnalysisState> latest() const { return m_published.load(); }
+  const SnapshotRing& ring() const { return m_ring; }  // only when the thread is not running
+  const Mlp& mlp() const { return m_mlp; }
+  const AnalysisOptions& options() const { return m_options; }
+
+ private:
+  struct Pending {
+    Vector params;
+    SnapshotMeta meta;
+  };
+
+  void threadMain();
+  void processSnapshot(const Pending& p);
+  DistanceRecord measure(const float* w, const SnapshotMeta& meta, bool align);
+  void adoptReference(const float* w, const SnapshotMeta& meta);
+  void changeReference(int snapshotIndex);
+  void fullAnalysis(bool final);
+  void publish();
+  Verdict makeVerdict() const;
+
+  Mlp m_mlp;
+  AnalysisOptions m_options;
+  Eigen::Ref<const RowMatrix> m_evalInputs;
+  std::span<const std::uint8_t> m_evalLabels;
+  ParallelContext m_parallel;
+
+  // Shared with producers, under m_mutex.
+  std::mutex m_mutex;
+  std::condition_variable m_wake;
+  std::condition_variable m_spaceFree;
+  std::deque<Pending> m_pending;
+  std::vector<Vector> m_freeBuffers;
+  std::vector<EpochMetrics> m_metrics;
+  std::vector<LrChange> m_lrHistory;
+  TrainProgress m_progress;
+  RunPhase m_phase = RunPhase::kIdle;
+  std::string m_message;
+  std::optional<std::int64_t> m_recordingStart;
+  int m_referenceRequest = -1;
+  bool m_dirty = false;
+  bool m_finishRequested = false;
+  bool m_stopRequested = false;
+
+  // Owned by the analysis thread (or the caller when no thread runs).
+  SnapshotRing m_ring;
+  DistanceMatrix m_gram;
+  FunctionReference m_functionRef;
+  MlpWorkspace m_workspace;
+  std::shared_ptr<const BaselineBand> m_baseline;
+  std::shared_ptr<const RingAnalysis> m_ringAnalysis;
+  std::vector<DistanceRecord> m_distances;
+  std::vector<FunctionRecord> m_function;
+  int m_snapshotsTaken = 0;
+  std::string m_analysisMessage;
+  std::uint64_t m_version = 0;
+
+  std::atomic<std::shared_ptr<const AnalysisState>> m_published;
+  std::thread m_thread;
+};
+
+}  // namespace driftscope

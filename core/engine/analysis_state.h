@@ -1,0 +1,77 @@
+// AnalysisState: one immutable picture of a run, published by the AnalysisEngine through
+// an atomic shared_ptr swap; readers (the window's timer, the run writer) never block the
+// producer and never see a half-updated value. Scalar series cover the whole run; the
+// heavy ring analyses (heatmap, PCA, MSD, path) are shared between successive states.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/analysis/baseline.h"
+#include "core/analysis/distance.h"
+#include "core/analysis/linear_path.h"
+#include "core/analysis/msd.h"
+#include "core/analysis/pca.h"
+#include "core/record/snapshot_ring.h"
+#include "core/train/trainer.h"
+
+namespace driftscope {
+
+enum class RunPhase { kIdle, kBurnIn, kRecording, kPaused, kDiverged, kStopped, kFinished };
+std::string toString(RunPhase p);
+
+struct DistanceRecord {
+  SnapshotMeta meta;
+  DistanceBreakdown d;
+  std::optional<double> aligned;          // d_align(w_ref, w_M) where computed
+  std::optional<double> alignedIdentity;  // fraction of units mapped to themselves
+};
+
+struct FunctionRecord {
+  SnapshotMeta meta;
+  double disagreement = 0.0;
+  double kl = 0.0;
+};
+
+struct Verdict {
+  bool valid = false;
+  double ratioLast = 0.0;                  // d(w_ref, w_last) / baseline mean
+  std::optional<double> ratioAlignedLast;  // d_align(w_ref, w_last) / baseline mean
+  std::optional<double> lagToBaselineSteps;  // where MSD ~ c tau^alpha reaches mean^2
+  std::string text;                        // one line for the window and the CLI
+};
+
+// The analyses of the current ring, recomputed at a throttled rate.
+struct RingAnalysis {
+  std::vector<SnapshotMeta> snapshots;  // chronological
+  RowMatrixD distances;                 // pairwise, chronological
+  PcaResult pca;
+  MsdResult msd;
+  PowerLawFit fit;
+  PathResult path;
+  int pathSnapshot = -1;  // snapshot index of the path's endpoint w_M
+};
+
+struct AnalysisState {
+  std::uint64_t version = 0;
+  RunPhase phase = RunPhase::kIdle;
+  std::vector<EpochMetrics> metrics;
+  std::vector<LrChange> lrHistory;
+  std::vector<DistanceRecord> distances;  // one per snapshot, relative to the reference
+  std::vector<FunctionRecord> function;
+  std::optional<SnapshotMeta> reference;
+  std::shared_ptr<const BaselineBand> baseline;
+  std::shared_ptr<const RingAnalysis> ring;
+  Verdict verdict;
+  int snapshotsTaken = 0;
+  int snapshotsInRing = 0;
+  std::uint64_t ringBytes = 0;
+  std::optional<std::int64_t> recordingStartStep;
+  TrainProgress progress;
+  std::string message;  // e.g. the divergence report
+};
+
+}  // namespace driftscope

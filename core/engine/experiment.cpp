@@ -1,0 +1,153 @@
+#include "core/engine/experiment.h"
+
+#include <cmath>
+#include <limits>
+
+namespace driftscope {
+
+Result<std::unique_ptr<Experiment>> Experiment::create(const RunConfig& config) {
+  if (Status s = validateConfig(config); !s) return s;
+  auto source = DataSource::parse(config.dataset);
+  if (!source) return source.status();
+  DataOptions dataOptions;
+  dataOptions.standardize = config.standardize;
+  auto split = loadDataSplit(*source, dataOptions);
+  if (!split) return split.status();
+  return create(config, std::make_shared<const DataSplit>(std::move(split).value()));
+}
+
+Result<std::unique_ptr<Experiment>> Experiment::create(const RunConfig& config,
+                                                       std::shared_ptr<const DataSplit> data) {
+  int classes = 0;
+  for (auto y : data->train.labels) classes = std::max(classes, int{y} + 1);
+  if (Status s = validateConfig(config, data->train.features(), std::max(classes, 10)); !s) {
+    return s;
+  }
+  return std::unique_ptr<Experiment>(new Experiment(config, std::move(data)));
+}
+
+Experiment::Experiment(const RunConfig& config, std::shared_ptr<const DataSplit> data)
+    : m_config(config), m_data(std::move(data)) {
+  const int n = std::min(m_config.evalSubset, m_data->test.size());
+  m_evalInputs = m_data->test.images.topRows(n);
+  m_evalLabels.assign(m_data->test.labels.begin(), m_data->test.labels.begin() + n);
+  Mlp mlp(MlpLayout(m_config.layers), m_config.activation, m_config.loss);
+  SgdOptions sgd = m_config.sgd;
+  for (const LrChange& c : m_config.lrHistory) {
+    if (c.step == 0) sgd.learningRate = c.lr;
+  }
+  m_trainer = std::make_unique<Trainer>(mlp, *m_data, sgd);
+  m_engine = std::make_unique<AnalysisEngine>(mlp, AnalysisOptions::fromConfig(m_config),
+                                              m_evalInputs, m_evalLabels);
+}
+
+Experiment::~Experiment() {
+  m_trainer->requestStop();
+  m_engine->stop();
+}
+
+void Experiment::setPaused(bool paused) {
+  m_paused.store(paused);
+  m_trainer->setPaused(paused);
+  m_engine->setPhase(paused ? RunPhase::kPaused
+                            : (m_recording ? RunPhase::kRecording : RunPhase::kBurnIn));
+}
+
+void Experiment::stop() { m_trainer->requestStop(); }
+
+void Experiment::setLearningRate(float lr) { m_trainer->setLearningRate(lr); }
+
+RunConfig Experiment::resolvedConfig() const {
+  RunConfig c = m_config;
+  c.sgd.learningRate = m_trainer->learningRateHistory().empty()
+                           ? m_config.sgd.learningRate
+                           : m_trainer->learningRateHistory().front().lr;
+  c.lrHistory = m_trainer->learningRateHistory();
+  return c;
+}
+
+void Experiment::startRecording(std::int64_t step, int epoch, const Vector& params) {
+  m_recording = true;
+  m_recordStart = step;
+  m_engine->setRecordingStart(step);
+  if (!m_paused.load()) m_engine->setPhase(RunPhase::kRecording);
+  SnapshotMeta meta;
+  meta.index = m_snapshots++;
+  meta.step = step;
+  meta.epoch = epoch;
+  meta.lr = m_trainer->learningRate();
+  m_engine->submitSnapshot(params.data(), meta);
+}
+
+TrainOutcome Experiment::run() {
+  m_engine->start();
+  m_engine->setPhase(RunPhase::kBurnIn);
+  m_bestTestLoss = std::numeric_limits<double>::infinity();
+  const std::int64_t spe = m_trainer->stepsPerEpoch();
+
+  // Learning-rate history replay: entry (s, lr) means steps from s on use lr.
+  std::vector<LrChange> schedule;
+  for (const LrChange& c : m_config.lrHistory) {
+    if (c.step > 0) schedule.push_back(c);
+  }
+  std::size_t nextChange = 0;
+
+  if (!m_config.burnInAuto && m_config.burnInEpochs == 0) {
+    startRecording(0, 0, m_trainer->params());
+  }
+  Trainer::Callbacks cb;
+  cb.onStep = [&](const StepInfo& info, const Vector& params) {
+    while (nextChange < schedule.size() && schedule[nextChange].step <= info.step) {
+      m_trainer->setLearningRate(schedule[nextChange].lr);
+      ++nextChange;
+    }
+    if (m_recording && (info.step - m_recordStart) % m_config.recordEvery == 0) {
+      SnapshotMeta meta;
+      meta.index = m_snapshots++;
+      meta.step = info.step;
+      meta.epoch = static_cast<double>(info.step) / static_cast<double>(spe);
+      meta.lr = info.lr;
+      m_engine->submitSnapshot(params.data(), meta);
+    }
+  };
+  cb.onEpoch = [&](const EpochMetrics& m) {
+    m_engine->submitEpoch(m);
+    if (m_recording) return;
+    bool start = false;
+    if (m_config.burnInAuto) {
+      if (m.testLoss < m_bestTestLoss * (1.0 - m_config.burnInImprovement)) {
+        m_bestTestLoss = m.testLoss;
+        m_epochsWithoutImprovement = 0;
+      } else {
+        ++m_epochsWithoutImprovement;
+      }
+      start = m_epochsWithoutImprovement >= m_config.burnInPatience;
+    } else {
+      start = m.epoch >= m_config.burnInEpochs;
+    }
+    if (start) startRecording(m.step, m.epoch, m_trainer->params());
+  };
+  cb.onProgress = [&](const TrainProgress& p) { m_engine->submitProgress(p); };
+  cb.onLearningRateChange = [&](const LrChange& c) { m_engine->submitLearningRateChange(c); };
+
+  // Epoch 0 metrics: where training starts.
+  m_engine->submitEpoch(m_trainer->evaluateNow());
+  m_outcome = m_trainer->train(m_config.epochs, cb);
+  switch (m_outcome.reason) {
+    case StopReason::kCompleted:
+      m_engine->setPhase(RunPhase::kFinished, "completed " + std::to_string(m_outcome.epoch) +
+                                                  " epochs, " + std::to_string(m_outcome.step) +
+                                                  " steps");
+      break;
+    case StopReason::kStopped:
+      m_engine->setPhase(RunPhase::kStopped, "stopped at step " + std::to_string(m_outcome.step));
+      break;
+    case StopReason::kDiverged:
+      m_engine->setPhase(RunPhase::kDiverged, m_outcome.message);
+      break;
+  }
+  m_engine->finish();
+  return m_outcome;
+}
+
+}  // namespace driftscope
