@@ -1,0 +1,255 @@
+#include "core/engine/analysis_engine.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "core/analysis/distance.h"
+
+namespace driftscope {
+namespace {
+
+constexpr double kDistanceRelTol = 1e-9;  // double sums of exact float differences
+constexpr double kAlignedSlack = 1e-9;    // d_align <= d up to rounding
+constexpr double kPathRelTol = 1e-6;
+constexpr auto kPollTimeout = std::chrono::seconds(10);
+
+struct Fixture {
+  Mlp mlp{MlpLayout({6, 8, 5, 3}), Activation::kRelu, LossKind::kCrossEntropy};
+  RowMatrix inputs;
+  std::vector<std::uint8_t> labels;
+  std::vector<Vector> snapshots;  // a random walk
+  std::vector<SnapshotMeta> metas;
+
+  explicit Fixture(int count) {
+    std::mt19937_64 rng(42);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    inputs.resize(40, 6);
+    for (Eigen::Index k = 0; k < inputs.size(); ++k) inputs.data()[k] = normal(rng);
+    for (int i = 0; i < 40; ++i) labels.push_back(static_cast<std::uint8_t>(rng() % 3));
+    Vector w = mlp.initialParams(7);
+    for (int k = 0; k < count; ++k) {
+      snapshots.push_back(w);
+      SnapshotMeta m;
+      m.index = k;
+      m.step = 100 + 10 * k;
+      m.epoch = 2.0 + 0.1 * k;
+      m.lr = 0.05f;
+      metas.push_back(m);
+      for (Eigen::Index p = 0; p < w.size(); ++p) w[p] += 0.05f * normal(rng);
+    }
+  }
+
+  AnalysisOptions options(int capacity) const {
+    AnalysisOptions o;
+    o.capacity = capacity;
+    o.baselineSamples = 16;
+    o.seed = 3;
+    o.alignEvery = 3;
+    o.pathPoints = 5;
+    o.recordEvery = 10;
+    o.threads = 1;
+    return o;
+  }
+
+  double distance(int a, int b) const {
+    return l2Distance(snapshots[static_cast<std::size_t>(a)].data(),
+                      snapshots[static_cast<std::size_t>(b)].data(),
+                      static_cast<std::size_t>(snapshots[0].size()));
+  }
+
+  void submit(AnalysisEngine& engine, int from, int to) const {
+    for (int k = from; k < to; ++k) {
+      engine.submitSnapshot(snapshots[static_cast<std::size_t>(k)].data(),
+                            metas[static_cast<std::size_t>(k)]);
+    }
+  }
+};
+
+// Bounded polling: true once latest() satisfies pred, false after kPollTimeout.
+template <typename Pred>
+bool waitFor(const AnalysisEngine& engine, Pred pred) {
+  const auto deadline = std::chrono::steady_clock::now() + kPollTimeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred(*engine.latest())) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+TEST(AnalysisEngine, DistanceSeriesHasOneRecordPerSnapshotFromReferenceZero) {
+  const Fixture f(9);
+  AnalysisEngine engine(f.mlp, f.options(5), f.inputs, f.labels);
+  engine.start();
+  f.submit(engine, 0, 9);
+  engine.finish();
+  const auto s = engine.latest();
+  ASSERT_EQ(s->distances.size(), 9u);
+  ASSERT_EQ(s->function.size(), 9u);
+  EXPECT_EQ(s->snapshotsTaken, 9);
+  EXPECT_EQ(s->snapshotsInRing, 5);
+  ASSERT_TRUE(s->reference.has_value());
+  EXPECT_EQ(s->reference->index, 0);
+  EXPECT_EQ(s->reference->step, f.metas[0].step);
+  EXPECT_EQ(s->distances[0].d.distance, 0.0);
+  EXPECT_EQ(s->function[0].disagreement, 0.0);
+  EXPECT_NEAR(s->function[0].kl, 0.0, 1e-12);
+  for (int k = 0; k < 9; ++k) {
+    const DistanceRecord& r = s->distances[static_cast<std::size_t>(k)];
+    EXPECT_EQ(r.meta.index, k);
+    EXPECT_EQ(r.meta.step, f.metas[static_cast<std::size_t>(k)].step);
+    const double expected = f.distance(0, k);
+    EXPECT_NEAR(r.d.distance, expected, kDistanceRelTol * (1.0 + expected)) << k;
+    // Aligned where index % alignEvery == 0 (and always for the last snapshot).
+    EXPECT_EQ(r.aligned.has_value(), k % 3 == 0 || k == 8) << k;
+    if (r.aligned) {
+      EXPECT_LE(*r.aligned, r.d.distance + kAlignedSlack) << k;
+    }
+  }
+  EXPECT_GT(s->distances.back().d.distance, 0.0);
+  EXPECT_GT(s->function.back().kl, 0.0);
+}
+
+TEST(AnalysisEngine, HeatmapEqualsDirectDistancesOfSnapshotsInTheRing) {
+  const Fixture f(11);
+  AnalysisEngine engine(f.mlp, f.options(4), f.inputs, f.labels);
+  engine.start();
+  f.submit(engine, 0, 11);
+  engine.finish();
+  const auto s = engine.latest();
+  ASSERT_TRUE(s->ring);
+  const RingAnalysis& ra = *s->ring;
+  ASSERT_EQ(ra.snapshots.size(), 4u);
+  for (int r = 0; r < 4; ++r) EXPECT_EQ(ra.snapshots[static_cast<std::size_t>(r)].index, 7 + r);
+  ASSERT_EQ(ra.distances.rows(), 4);
+  ASSERT_EQ(ra.distances.cols(), 4);
+  for (int i = 0; i < 4; ++i) {
+    for (int j = 0; j < 4; ++j) {
+      const double expected = f.distance(7 + i, 7 + j);
+      EXPECT_NEAR(ra.distances(i, j), expected, kDistanceRelTol * (1.0 + expected))
+          << i << "," << j;
+    }
+  }
+  // The ring itself holds exactly those snapshots, oldest first.
+  const RowMatrix m = engine.ring().chronologicalMatrix();
+  ASSERT_EQ(m.rows(), 4);
+  for (int r = 0; r < 4; ++r) {
+    EXPECT_TRUE(
+        (m.row(r).transpose().array() == f.snapshots[static_cast<std::size_t>(7 + r)].array())
+            .all());
+  }
+}
+
+TEST(AnalysisEngine, BaselineVerdictAndPathArePresentAfterFinish) {
+  const Fixture f(7);
+  AnalysisEngine engine(f.mlp, f.options(10), f.inputs, f.labels);
+  engine.start();
+  f.submit(engine, 0, 7);
+  engine.finish();
+  const auto s = engine.latest();
+  ASSERT_TRUE(s->baseline);
+  EXPECT_EQ(s->baseline->samples.size(), 16u);
+  EXPECT_GT(s->baseline->mean, 0.0);
+  const DistanceRecord& last = s->distances.back();
+  ASSERT_TRUE(last.aligned.has_value()) << "the final analysis aligns the last snapshot";
+  EXPECT_LE(*last.aligned, last.d.distance + kAlignedSlack);
+  EXPECT_TRUE(s->verdict.valid);
+  EXPECT_NEAR(s->verdict.ratioLast, last.d.distance / s->baseline->mean, 1e-12);
+  ASSERT_TRUE(s->ring);
+  EXPECT_EQ(s->ring->pathSnapshot, 6);
+  ASSERT_EQ(s->ring->path.lossRaw.size(), 5u);
+  MlpWorkspace ws;
+  const LossStats l0 = f.mlp.evaluate(f.snapshots[0].data(), f.inputs, f.labels, ws);
+  EXPECT_NEAR(s->ring->path.lossRaw.front(), l0.lossSum / l0.count, kPathRelTol);
+  EXPECT_EQ(s->ring->path.lossAligned.size(), 5u);
+}
+
+TEST(AnalysisEngine, WithoutStartFinishProcessesOnTheCaller) {
+  const Fixture f(4);
+  AnalysisEngine engine(f.mlp, f.options(10), f.inputs, f.labels);
+  f.submit(engine, 0, 4);
+  engine.finish();
+  const auto s = engine.latest();
+  EXPECT_EQ(s->distances.size(), 4u);
+  EXPECT_EQ(s->snapshotsInRing, 4);
+}
+
+TEST(AnalysisEngine, RequestReferenceMovesTheReference) {
+  const Fixture f(9);
+  AnalysisEngine engine(f.mlp, f.options(5), f.inputs, f.labels);
+  engine.start();
+  f.submit(engine, 0, 6);
+  ASSERT_TRUE(waitFor(engine, [](const AnalysisState& s) { return s.snapshotsTaken == 6; }));
+  engine.requestReference(3);
+  // Wait for the change before submitting more, so the ring holds exactly 1..5 at the
+  // change (a request and a queued snapshot taken in one wake-up are processed snapshot
+  // first).
+  ASSERT_TRUE(waitFor(
+      engine, [](const AnalysisState& s) { return s.reference && s.reference->index == 3; }));
+  f.submit(engine, 6, 9);
+  engine.finish();
+  const auto s = engine.latest();
+  ASSERT_TRUE(s->reference.has_value());
+  EXPECT_EQ(s->reference->index, 3);
+  EXPECT_NE(s->message.find("reference set to snapshot 3"), std::string::npos) << s->message;
+  // The series restart with the ring's snapshots at the change (1..5), then 6..8.
+  ASSERT_EQ(s->distances.size(), 8u);
+  ASSERT_EQ(s->function.size(), 8u);
+  for (std::size_t r = 0; r < s->distances.size(); ++r) {
+    const int k = static_cast<int>(r) + 1;
+    EXPECT_EQ(s->distances[r].meta.index, k);
+    const double expected = f.distance(3, k);
+    EXPECT_NEAR(s->distances[r].d.distance, expected, kDistanceRelTol * (1.0 + expected)) << k;
+    if (k == 3) {
+      EXPECT_EQ(s->distances[r].d.distance, 0.0);
+      EXPECT_EQ(s->function[r].disagreement, 0.0);
+      EXPECT_NEAR(s->function[r].kl, 0.0, 1e-12);
+    } else {
+      EXPECT_GT(s->function[r].kl, 0.0) << k;
+    }
+  }
+  // The heatmap and path follow the new reference too.
+  ASSERT_TRUE(s->ring);
+  MlpWorkspace ws;
+  const LossStats l3 = f.mlp.evaluate(f.snapshots[3].data(), f.inputs, f.labels, ws);
+  EXPECT_NEAR(s->ring->path.lossRaw.front(), l3.lossSum / l3.count, kPathRelTol);
+  ASSERT_TRUE(s->baseline);
+  const BaselineBand b3 = computeBaseline(f.mlp.layout(), f.snapshots[3].data(), [] {
+    BaselineOptions o;
+    o.samples = 16;
+    return o;
+  }());
+  EXPECT_NEAR(s->baseline->exactRms, b3.exactRms, 1e-9 * b3.exactRms);
+}
+
+TEST(AnalysisEngine, RequestForSnapshotThatLeftTheRingKeepsTheReference) {
+  const Fixture f(8);
+  AnalysisEngine engine(f.mlp, f.options(3), f.inputs, f.labels);
+  engine.start();
+  f.submit(engine, 0, 8);
+  ASSERT_TRUE(waitFor(engine, [](const AnalysisState& s) { return s.snapshotsTaken == 8; }));
+  engine.requestReference(1);
+  engine.finish();
+  const auto s = engine.latest();
+  ASSERT_TRUE(s->reference.has_value());
+  EXPECT_EQ(s->reference->index, 0);
+  EXPECT_NE(s->message.find("no longer in the ring"), std::string::npos) << s->message;
+  EXPECT_EQ(s->distances.size(), 8u);
+}
+
+TEST(AnalysisEngine, StopWithoutFinishJoinsPromptly) {
+  const Fixture f(6);
+  AnalysisEngine engine(f.mlp, f.options(10), f.inputs, f.labels);
+  engine.start();
+  f.submit(engine, 0, 6);
+  engine.stop();
+  // After stop, submissions are ignored and do not block.
+  f.submit(engine, 0, 6);
+  EXPECT_LE(engine.latest()->snapshotsTaken, 6);
+}
+
+}  // namespace
+}  // namespace driftscope
