@@ -67,6 +67,7 @@ void AnalysisEngine::start() {
 void AnalysisEngine::finish() {
   {
     std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_stopRequested) return;  // abandoned: nothing more to analyse
     m_finishRequested = true;
   }
   m_wake.notify_all();

@@ -55,6 +55,11 @@ void Experiment::setPaused(bool paused) {
 
 void Experiment::stop() { m_trainer->requestStop(); }
 
+void Experiment::abort() {
+  m_trainer->requestStop();
+  m_engine->stop();
+}
+
 void Experiment::setLearningRate(float lr) { m_trainer->setLearningRate(lr); }
 
 RunConfig Experiment::resolvedConfig() const {
@@ -130,8 +135,10 @@ TrainOutcome Experiment::run() {
   cb.onProgress = [&](const TrainProgress& p) { m_engine->submitProgress(p); };
   cb.onLearningRateChange = [&](const LrChange& c) { m_engine->submitLearningRateChange(c); };
 
-  // Epoch 0 metrics: where training starts.
-  m_engine->submitEpoch(m_trainer->evaluateNow());
+  // Epoch 0 metrics: where training starts (and the first best test loss for auto).
+  const EpochMetrics initial = m_trainer->evaluateNow();
+  m_engine->submitEpoch(initial);
+  m_bestTestLoss = initial.testLoss;
   m_outcome = m_trainer->train(m_config.epochs, cb);
   switch (m_outcome.reason) {
     case StopReason::kCompleted:

@@ -33,7 +33,11 @@ class Experiment {
   TrainOutcome run();
 
   void setPaused(bool paused);
+  // Ends training at the next step; run() still runs the final analysis and returns.
   void stop();
+  // Ends training AND abandons the analysis thread: run() returns within one SGD step
+  // plus one snapshot's processing (closing the window, Reset).
+  void abort();
   void setLearningRate(float lr);
   void requestReference(int snapshotIndex) { m_engine->requestReference(snapshotIndex); }
 

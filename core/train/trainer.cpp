@@ -9,6 +9,10 @@ namespace driftscope {
 namespace {
 
 constexpr double kMinShardFlops = 4.0e6;  // below this a TBB task costs more than it saves
+// Every shard also zeroes, fills and sums a full-size gradient and runs its GEMMs on few
+// rows: measured (docs/benchmarks.md) 1 shard beats 4 below ~64 rows per shard, even
+// with two threads.
+constexpr int kMinRowsPerShard = 64;
 constexpr int kMaxShards = 4;
 constexpr int kEvalChunk = 256;  // samples per evaluation chunk (fixed: deterministic sums)
 constexpr int kEvalGroups = 8;  // chunk groups, one workspace each
@@ -20,7 +24,7 @@ using Clock = std::chrono::steady_clock;
 int chooseShardCount(int batchSize, std::size_t paramCount) {
   const double flops = 6.0 * static_cast<double>(paramCount) * batchSize;
   const int byWork = static_cast<int>(flops / kMinShardFlops);
-  return std::clamp(std::min(byWork, batchSize), 1, kMaxShards);
+  return std::clamp(std::min(byWork, batchSize / kMinRowsPerShard), 1, kMaxShards);
 }
 
 Trainer::Trainer(Mlp mlp, const DataSplit& data, SgdOptions options)
