@@ -141,32 +141,33 @@ class ProgressPrinter {
   void print(bool final) {
     if (m_quiet) return;
     const auto s = m_experiment.latest();
-    const RunConfig& c = m_experiment.config();
-    const int epochDone = s->metrics.empty() ? 0 : s->metrics.back().epoch;
-    if (!m_tty && epochDone == m_lastEpochPrinted && !final) return;
-    const double fraction =
-        (s->progress.epoch + s->progress.epochFraction) / std::max(1, c.epochs);
-    const double seconds = s->metrics.empty() ? 0.0 : s->metrics.back().seconds;
-    const double eta = epochDone > 0 ? seconds / epochDone * (c.epochs - epochDone) : NAN;
-    char line[256];
     if (s->metrics.empty()) return;
-    const EpochMetrics& m = s->metrics.back();
-    std::snprintf(line, sizeof line,
-                  "epoch %d/%d  loss %.4f  acc %.2f%% / test %.2f%%  %.0f steps/s  "
-                  "snapshots %d  ETA %s  [%s]",
-                  m_tty ? std::min(c.epochs, s->progress.epoch + 1) : epochDone, c.epochs,
-                  m_tty && s->progress.step > 0 ? s->progress.runningLoss : m.trainLoss,
-                  100.0 * m.trainAcc, 100.0 * m.testAcc, s->progress.stepsPerSecond,
-                  s->snapshotsTaken, formatDuration(eta).c_str(), toString(s->phase).c_str());
-    (void)fraction;
     if (m_tty) {
-      std::printf("\r\033[K%s", line);
-      if (final) std::printf("\n");
-    } else if (epochDone != m_lastEpochPrinted) {
-      std::printf("%s\n", line);
+      printLine(*s, s->metrics.back(), std::min(m_experiment.config().epochs, s->progress.epoch + 1),
+                s->progress.step > 0 ? s->progress.runningLoss : s->metrics.back().trainLoss);
+      std::printf(final ? "\n" : "");
+    } else {
+      // One line per completed epoch, none skipped however fast epochs go by.
+      for (const EpochMetrics& m : s->metrics) {
+        if (m.epoch <= m_lastEpochPrinted) continue;
+        printLine(*s, m, m.epoch, m.trainLoss);
+        std::printf("\n");
+        m_lastEpochPrinted = m.epoch;
+      }
     }
     std::fflush(stdout);
-    m_lastEpochPrinted = epochDone;
+  }
+
+  void printLine(const AnalysisState& s, const EpochMetrics& m, int epochShown, double loss) {
+    const RunConfig& c = m_experiment.config();
+    const int done = s.metrics.back().epoch;
+    const double seconds = s.metrics.back().seconds;
+    const double eta = done > 0 ? seconds / done * (c.epochs - done) : NAN;
+    std::printf("%sepoch %d/%d  loss %.4f  acc %.2f%% / test %.2f%%  %.0f steps/s  "
+                "snapshots %d  ETA %s  [%s]",
+                m_tty ? "\r\033[K" : "", epochShown, c.epochs, loss, 100.0 * m.trainAcc,
+                100.0 * m.testAcc, s.progress.stepsPerSecond, s.snapshotsTaken,
+                formatDuration(eta).c_str(), toString(s.phase).c_str());
   }
 
   const Experiment& m_experiment;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 #include "core/analysis/permutation.h"
 
@@ -61,6 +62,8 @@ AnalysisEngine::~AnalysisEngine() { stop(); }
 
 void AnalysisEngine::start() {
   if (m_thread.joinable()) return;
+  m_ringParallel = std::make_unique<ParallelContext>(m_options.threads);
+  m_ringThread = std::thread([this] { ringWorkerMain(); });
   m_thread = std::thread([this] { threadMain(); });
 }
 
@@ -76,6 +79,16 @@ void AnalysisEngine::finish() {
   } else {
     threadMain();  // never started: do the work on the caller
   }
+  stopRingWorker();
+}
+
+void AnalysisEngine::stopRingWorker() {
+  {
+    std::lock_guard<std::mutex> lock(m_ringMutex);
+    m_ringStop = true;
+  }
+  m_ringWake.notify_all();
+  if (m_ringThread.joinable()) m_ringThread.join();
 }
 
 void AnalysisEngine::stop() {
@@ -87,6 +100,7 @@ void AnalysisEngine::stop() {
   m_wake.notify_all();
   m_spaceFree.notify_all();
   if (m_thread.joinable()) m_thread.join();
+  stopRingWorker();
 }
 
 void AnalysisEngine::submitSnapshot(const float* params, const SnapshotMeta& meta) {
@@ -162,6 +176,7 @@ void AnalysisEngine::threadMain() {
   auto lastFull = Clock::now() - std::chrono::hours(1);
   auto lastPublish = Clock::now() - std::chrono::hours(1);
   bool ringChanged = false;
+  bool unpublished = false;
   while (true) {
     Pending job;
     bool haveJob = false;
@@ -169,7 +184,7 @@ void AnalysisEngine::threadMain() {
     bool finishing = false;
     {
       std::unique_lock<std::mutex> lock(m_mutex);
-      const bool idle = !ringChanged;
+      const bool idle = !ringChanged && !unpublished;
       // Wake on work; with analyses or a publication outstanding, also on a short timer.
       m_wake.wait_for(lock, idle ? std::chrono::milliseconds(100) : std::chrono::milliseconds(20),
                       [&] {
@@ -177,6 +192,8 @@ void AnalysisEngine::threadMain() {
                                m_finishRequested || m_stopRequested || m_dirty;
                       });
       if (m_stopRequested) return;
+      unpublished = unpublished || m_dirty;
+      m_dirty = false;  // consumed here, so a pending publication never spins the loop
       if (!m_pending.empty()) {
         job = std::move(m_pending.front());
         m_pending.pop_front();
@@ -189,34 +206,35 @@ void AnalysisEngine::threadMain() {
       m_spaceFree.notify_one();
       processSnapshot(job);
       ringChanged = true;
+      unpublished = true;
       std::lock_guard<std::mutex> lock(m_mutex);
       m_freeBuffers.push_back(std::move(job.params));
     }
     if (referenceRequest >= 0) {
       changeReference(referenceRequest);
       ringChanged = true;
+      unpublished = true;
       lastFull = Clock::now() - std::chrono::hours(1);  // the user waits for this one
     }
     if (finishing) {
-      fullAnalysis(/*final=*/true);
+      stopRingWorker();
+      finalAnalysis();
       publish();
       return;
     }
-    bool queueEmpty;
-    {
-      std::lock_guard<std::mutex> lock(m_mutex);
-      queueEmpty = m_pending.empty();
-    }
-    const auto now = Clock::now();
-    if (ringChanged && queueEmpty &&
-        std::chrono::duration<double>(now - lastFull).count() >= m_options.fullAnalysisSeconds) {
-      fullAnalysis(/*final=*/false);
+    if (collectRingResult()) unpublished = true;
+    if (ringChanged && !m_ring.empty() &&
+        std::chrono::duration<double>(Clock::now() - lastFull).count() >=
+            m_options.fullAnalysisSeconds &&
+        dispatchRingJob()) {
       lastFull = Clock::now();
       ringChanged = false;
     }
-    if (std::chrono::duration<double>(Clock::now() - lastPublish).count() >= 0.03 || haveJob) {
+    // At most ~30 publications a second, however fast snapshots arrive; none when idle.
+    if (unpublished && std::chrono::duration<double>(Clock::now() - lastPublish).count() >= 0.03) {
       publish();
       lastPublish = Clock::now();
+      unpublished = false;
     }
   }
 }
@@ -232,6 +250,7 @@ void AnalysisEngine::adoptReference(const float* w, const SnapshotMeta& meta) {
   m_baseline = std::make_shared<const BaselineBand>(
       computeBaseline(m_mlp.layout(), m_ring.reference().data(), bo, m_parallel));
   m_functionRef = makeFunctionReference(m_mlp, m_ring.reference().data(), m_evalInputs, m_workspace);
+  ++m_referenceGeneration;
 }
 
 DistanceRecord AnalysisEngine::measure(const float* w, const SnapshotMeta& meta, bool align) {
@@ -283,41 +302,102 @@ void AnalysisEngine::changeReference(int snapshotIndex) {
   m_analysisMessage = "reference set to snapshot " + std::to_string(snapshotIndex);
 }
 
-void AnalysisEngine::fullAnalysis(bool final) {
-  if (m_ring.empty()) return;
-  auto ra = std::make_shared<RingAnalysis>();
+AnalysisEngine::RingJob AnalysisEngine::makeRingJob() const {
+  RingJob job;
   const std::vector<int> slots = m_ring.chronological();
-  for (int s : slots) ra->snapshots.push_back(m_ring.slotMeta(s));
-  ra->distances = m_gram.distances(slots);
-  ra->pca = pcaFromGram(m_gram.gram(slots), 3);
-  const int C = static_cast<int>(slots.size());
+  for (int s : slots) job.snapshots.push_back(m_ring.slotMeta(s));
+  job.gram = m_gram.gram(slots);
+  job.reference = m_ring.reference();
+  job.newest = ConstVectorMap(m_ring.slotData(slots.back()),
+                              static_cast<Eigen::Index>(m_ring.paramCount()));
+  job.generation = m_referenceGeneration;
+  return job;
+}
+
+AnalysisEngine::RingOutput AnalysisEngine::computeRingAnalysis(const RingJob& job,
+                                                              ParallelContext& parallel) const {
+  auto ra = std::make_shared<RingAnalysis>();
+  ra->snapshots = job.snapshots;
+  ra->distances = distancesFromGram(job.gram);
+  ra->pca = pcaFromGram(job.gram, 3);
+  const int C = static_cast<int>(job.snapshots.size());
   ra->msd = msdFromDistances(ra->distances, std::max(1, C - 1));
   const int lagMax = m_options.msdLagMax > 0 ? m_options.msdLagMax : std::max(3, C / 4);
   ra->fit = fitPowerLaw(ra->msd, m_options.msdLagMin, lagMax);
+  // The straight path w_ref -> newest, raw and after weight matching.
+  RingOutput out;
+  out.newestAlignment = alignWeights(m_mlp.layout(), job.reference.data(), job.newest.data());
+  Vector aligned(job.newest.size());
+  apply(m_mlp.layout(), out.newestAlignment.perm, job.newest.data(), aligned.data());
+  ra->path = linearPath(m_mlp, job.reference.data(), job.newest.data(), aligned.data(),
+                        m_evalInputs, m_evalLabels, m_options.pathPoints, parallel);
+  ra->pathSnapshot = job.snapshots.back().index;
+  out.analysis = std::move(ra);
+  out.generation = job.generation;
+  return out;
+}
 
-  // The last snapshot is always aligned in the final analysis (the verdict needs it).
-  const int last = slots.back();
-  DistanceRecord& lastRecord = m_distances.back();
-  AlignmentResult alignment;
-  bool haveAlignment = false;
-  if (final || lastRecord.aligned || m_options.alignEvery > 0) {
-    alignment = alignWeights(m_mlp.layout(), m_ring.reference().data(), m_ring.slotData(last));
-    haveAlignment = true;
-    if (final && lastRecord.meta.index == m_ring.slotMeta(last).index) {
-      lastRecord.aligned = alignment.distance;
-      lastRecord.alignedIdentity = alignment.identityFraction;
+void AnalysisEngine::ringWorkerMain() {
+  while (true) {
+    RingJob job;
+    {
+      std::unique_lock<std::mutex> lock(m_ringMutex);
+      m_ringWake.wait(lock, [&] { return m_ringStop || m_ringJob.has_value(); });
+      if (m_ringStop) return;
+      job = std::move(*m_ringJob);
+      m_ringJob.reset();
     }
+    RingOutput out = computeRingAnalysis(job, *m_ringParallel);
+    {
+      std::lock_guard<std::mutex> lock(m_ringMutex);
+      m_ringResult = std::move(out);
+      m_ringBusy = false;
+    }
+    {
+      // Wake the analysis thread so the result is published promptly.
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_dirty = true;
+    }
+    m_wake.notify_one();
   }
-  Vector aligned;
-  if (haveAlignment) {
-    aligned.resize(static_cast<Eigen::Index>(m_ring.paramCount()));
-    apply(m_mlp.layout(), alignment.perm, m_ring.slotData(last), aligned.data());
+}
+
+bool AnalysisEngine::dispatchRingJob() {
+  {
+    std::lock_guard<std::mutex> lock(m_ringMutex);
+    if (m_ringBusy || m_ringStop) return false;
+    m_ringBusy = true;
   }
-  ra->path = linearPath(m_mlp, m_ring.reference().data(), m_ring.slotData(last),
-                        haveAlignment ? aligned.data() : nullptr, m_evalInputs, m_evalLabels,
-                        m_options.pathPoints, m_parallel);
-  ra->pathSnapshot = m_ring.slotMeta(last).index;
-  m_ringAnalysis = std::move(ra);
+  RingJob job = makeRingJob();  // copies outside the lock: the worker is idle
+  {
+    std::lock_guard<std::mutex> lock(m_ringMutex);
+    m_ringJob = std::move(job);
+  }
+  m_ringWake.notify_one();
+  return true;
+}
+
+bool AnalysisEngine::collectRingResult() {
+  std::optional<RingOutput> out;
+  {
+    std::lock_guard<std::mutex> lock(m_ringMutex);
+    out.swap(m_ringResult);
+  }
+  if (!out || out->generation != m_referenceGeneration) return false;  // stale reference
+  m_ringAnalysis = std::move(out->analysis);
+  return true;
+}
+
+void AnalysisEngine::finalAnalysis() {
+  if (m_ring.empty()) return;
+  RingOutput out = computeRingAnalysis(makeRingJob(), m_parallel);
+  m_ringAnalysis = std::move(out.analysis);
+  // The verdict needs the aligned distance of the last snapshot.
+  if (std::as_const(m_distances).back().meta.index == m_ringAnalysis->pathSnapshot) {
+    DistanceRecord& last = m_distances.back();
+    last.aligned = out.newestAlignment.distance;
+    last.alignedIdentity = out.newestAlignment.identityFraction;
+  }
 }
 
 Verdict AnalysisEngine::makeVerdict() const {
@@ -326,9 +406,9 @@ Verdict AnalysisEngine::makeVerdict() const {
   v.valid = true;
   const DistanceRecord& last = m_distances.back();
   v.ratioLast = last.d.distance / m_baseline->mean;
-  for (auto it = m_distances.rbegin(); it != m_distances.rend(); ++it) {
-    if (it->aligned) {
-      v.ratioAlignedLast = *it->aligned / m_baseline->mean;
+  for (std::size_t k = m_distances.size(); k-- > 0;) {
+    if (m_distances[k].aligned) {
+      v.ratioAlignedLast = *m_distances[k].aligned / m_baseline->mean;
       break;
     }
   }
@@ -366,7 +446,6 @@ void AnalysisEngine::publish() {
     s->progress = m_progress;
     s->recordingStartStep = m_recordingStart;
     s->message = m_message;
-    m_dirty = false;
   }
   if (!m_analysisMessage.empty()) {
     s->message = s->message.empty() ? m_analysisMessage : s->message + "; " + m_analysisMessage;

@@ -8,8 +8,11 @@
 // and the phase are handed over the same way and cost a short lock.
 // Analysis thread: per snapshot (cheap, O(C·P)): ring push, one Gram row, distance
 // breakdown, function-space distance, aligned distance every `alignEvery` snapshots.
-// Throttled (every `fullAnalysisSeconds`, never while snapshots wait): heatmap, PCA,
-// MSD fit, linear path, verdict. Publication at most every ~30 ms.
+// Ring worker thread: the expensive ring analyses (heatmap, PCA, MSD fit, alignment of
+// the newest snapshot, linear path) on a copy of what they need (C x C Gram, reference,
+// newest snapshot), at most every `fullAnalysisSeconds`; snapshots never wait for them,
+// and a full queue never starves them. The final analysis (finish) runs inline.
+// Publication at most every ~30 ms, only when something changed.
 // Readers: latest() from any thread, lock-free. ring() only after finish()/stop().
 #pragma once
 
@@ -84,13 +87,32 @@ class AnalysisEngine {
     Vector params;
     SnapshotMeta meta;
   };
+  // Inputs of the ring analyses, copied so the ring worker shares nothing mutable.
+  struct RingJob {
+    std::vector<SnapshotMeta> snapshots;  // chronological
+    MatrixD gram;                          // of (snapshot - reference)
+    Vector reference;
+    Vector newest;
+    int generation = 0;  // m_referenceGeneration when the job was made
+  };
+  struct RingOutput {
+    std::shared_ptr<const RingAnalysis> analysis;
+    AlignmentResult newestAlignment;
+    int generation = 0;
+  };
 
   void threadMain();
   void processSnapshot(const Pending& p);
   DistanceRecord measure(const float* w, const SnapshotMeta& meta, bool align);
   void adoptReference(const float* w, const SnapshotMeta& meta);
   void changeReference(int snapshotIndex);
-  void fullAnalysis(bool final);
+  RingJob makeRingJob() const;
+  RingOutput computeRingAnalysis(const RingJob& job, ParallelContext& parallel) const;
+  void finalAnalysis();
+  void stopRingWorker();
+  void ringWorkerMain();
+  bool dispatchRingJob();       // false when the worker is still busy
+  bool collectRingResult();     // true when a new result was adopted
   void publish();
   Verdict makeVerdict() const;
 
@@ -124,11 +146,22 @@ class AnalysisEngine {
   MlpWorkspace m_workspace;
   std::shared_ptr<const BaselineBand> m_baseline;
   std::shared_ptr<const RingAnalysis> m_ringAnalysis;
-  std::vector<DistanceRecord> m_distances;
-  std::vector<FunctionRecord> m_function;
+  ChunkedSeries<DistanceRecord> m_distances;
+  ChunkedSeries<FunctionRecord> m_function;
   int m_snapshotsTaken = 0;
+  int m_referenceGeneration = 0;  // bumped when the reference changes
   std::string m_analysisMessage;
   std::uint64_t m_version = 0;
+
+  // Ring worker: one job at a time, under m_ringMutex.
+  std::mutex m_ringMutex;
+  std::condition_variable m_ringWake;
+  std::optional<RingJob> m_ringJob;
+  std::optional<RingOutput> m_ringResult;
+  bool m_ringBusy = false;
+  bool m_ringStop = false;
+  std::unique_ptr<ParallelContext> m_ringParallel;
+  std::thread m_ringThread;
 
   std::atomic<std::shared_ptr<const AnalysisState>> m_published;
   std::thread m_thread;

@@ -15,6 +15,7 @@
 #include "core/analysis/linear_path.h"
 #include "core/analysis/msd.h"
 #include "core/analysis/pca.h"
+#include "core/engine/chunked_series.h"
 #include "core/record/snapshot_ring.h"
 #include "core/train/trainer.h"
 
@@ -60,8 +61,8 @@ struct AnalysisState {
   RunPhase phase = RunPhase::kIdle;
   std::vector<EpochMetrics> metrics;
   std::vector<LrChange> lrHistory;
-  std::vector<DistanceRecord> distances;  // one per snapshot, relative to the reference
-  std::vector<FunctionRecord> function;
+  ChunkedSeries<DistanceRecord> distances;  // one per snapshot, relative to the reference
+  ChunkedSeries<FunctionRecord> function;
   std::optional<SnapshotMeta> reference;
   std::shared_ptr<const BaselineBand> baseline;
   std::shared_ptr<const RingAnalysis> ring;
