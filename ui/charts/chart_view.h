@@ -1,0 +1,153 @@
+// ChartView: the common base of Driftscope's Qt Charts plots. It owns the chart's x axis
+// (bottom), a primary y axis (left) and an optional linear secondary y axis (right), keeps
+// the raw points of every registered series so that switching an axis between linear and
+// logarithmic re-filters them (a log axis never receives a non-positive coordinate, which
+// would make Qt Charts drop the whole series), auto-ranges the axes from the data until the
+// user zooms (rubber band, mouse wheel; double-click returns to the data range), shows a
+// hover readout of the coordinates under the cursor, and draws vertical event lines
+// (learning-rate changes, end of burn-in) without legend markers.
+// Invariant: every series registered through addSeries() is attached to axisX() and to the
+// y axis of its side. GUI thread only.
+#pragma once
+
+#include <QChartView>
+#include <QColor>
+#include <QHash>
+#include <QList>
+#include <QPen>
+#include <QPointF>
+#include <QString>
+#include <vector>
+
+class QAbstractAxis;
+class QAbstractSeries;
+class QAreaSeries;
+class QGraphicsRectItem;
+class QGraphicsScene;
+class QGraphicsSimpleTextItem;
+class QLineSeries;
+class QXYSeries;
+
+namespace driftscope::ui {
+
+class ChartView : public QChartView {
+  Q_OBJECT
+
+ public:
+  explicit ChartView(QWidget* parent = nullptr);
+  ~ChartView() override;
+
+  // Swap the bottom / left axis between QValueAxis and QLogValueAxis (base 10). No-op for
+  // charts without value axes (bar charts).
+  void setLogX(bool on);
+  void setLogY(bool on);
+  bool logX() const { return m_logX; }
+  bool logY() const { return m_logY; }
+
+  // Forget any zoom and fit the axes to the data (double-click does this).
+  virtual void resetZoom();
+
+  // The scene the chart lives in, for the exporters (PNG/SVG render it).
+  QGraphicsScene* exportScene();
+
+  // The current hover readout ("" when the cursor is outside the plot area).
+  QString hoverText() const;
+
+  // White background, readable fonts, legend at the bottom, margins so nothing is clipped.
+  static void applyLightTheme(QChart* chart);
+  // Series colours in drawing order (colour-blind friendly "tab10" order).
+  static QColor paletteColor(int i);
+
+ protected:
+  enum class Side { kLeft, kRight };
+
+  struct EventLine {
+    double x = 0.0;
+    QPen pen;
+    QString label;  // shown by the hover readout near the line
+    QString tag;    // short text drawn at the top of the line (e.g. "lr 0.05"), may be empty
+  };
+
+  // Creates the bottom and left axes; call once from the subclass constructor.
+  void setupAxes(const QString& xTitle, const QString& yTitle);
+  // Adds the linear right-hand axis.
+  void setupRightAxis(const QString& title);
+  QAbstractAxis* axisX() const { return m_axisX; }
+  QAbstractAxis* axisY() const { return m_axisY; }
+  QAbstractAxis* axisY2() const { return m_axisY2; }
+
+  // Adds `series` to the chart (taking ownership), attached to the x axis and to `side`,
+  // then applies `pen` (after the theme has coloured it). inRange: its points count when
+  // fitting the axes.
+  void addSeries(QXYSeries* series, Side side, const QPen& pen, bool inRange = true);
+  // Adds an area series whose upper/lower lines are fed through setPoints().
+  void addAreaSeries(QAreaSeries* area, Side side, bool inRange = true);
+  // Removes and deletes a series added above.
+  void removeSeries(QAbstractSeries* series);
+  // Stores `points` as the series' data and shows those a log axis can display.
+  void setPoints(QXYSeries* series, const QList<QPointF>& points);
+  // Replaces the event lines (the series are pooled and reused).
+  void setEventLines(const std::vector<EventLine>& lines);
+  int eventLineCount() const { return static_cast<int>(m_eventLines.size()); }
+  static void hideLegendMarker(QChart* chart, QAbstractSeries* series);
+
+  // Fit the axes unless the user has zoomed; call at the end of every setState().
+  void autoRange();
+  // Options for resetZoom(): include y = 0 on a linear left axis; a fixed right range.
+  void setLeftIncludesZero(bool on) { m_leftIncludesZero = on; }
+  void setRightRange(double lo, double hi);
+  // Names used by the hover readout, e.g. "epoch", "loss".
+  void setHoverNames(const QString& x, const QString& y, const QString& y2 = QString());
+
+  void mouseMoveEvent(QMouseEvent* event) override;
+  void mouseDoubleClickEvent(QMouseEvent* event) override;
+  void wheelEvent(QWheelEvent* event) override;
+  void leaveEvent(QEvent* event) override;
+  void resizeEvent(QResizeEvent* event) override;
+
+  // Text for the hover readout at the chart position `pos` (chart coordinates); subclasses
+  // without value axes (bars) override it. Empty hides the readout.
+  virtual QString hoverTextAt(const QPointF& pos);
+  void showHover(const QString& text);
+
+ private:
+  struct SeriesData {
+    Side side = Side::kLeft;
+    bool inRange = true;
+    QList<QPointF> raw;
+  };
+  struct Attached {
+    QAbstractSeries* series = nullptr;
+    Side side = Side::kLeft;
+  };
+
+  QAbstractAxis* makeAxis(bool log) const;
+  void replaceAxis(bool xAxis, bool log);
+  void applyFilter(QXYSeries* series, const SeriesData& data);
+  void updateEventLines();
+  void updateEventTags();
+  void watchRange(QAbstractAxis* axis);
+  QAbstractSeries* anySeries(Side side) const;
+
+  bool m_logX = false;
+  bool m_logY = false;
+  bool m_leftIncludesZero = false;
+  bool m_hasRightRange = false;
+  double m_rightLo = 0.0;
+  double m_rightHi = 1.0;
+  QAbstractAxis* m_axisX = nullptr;
+  QAbstractAxis* m_axisY = nullptr;
+  QAbstractAxis* m_axisY2 = nullptr;
+  QList<Attached> m_attached;
+  QHash<QXYSeries*, SeriesData> m_data;
+  std::vector<EventLine> m_eventLines;
+  std::vector<QLineSeries*> m_eventSeries;            // pool, m_eventSeries.size() >= m_eventLines
+  std::vector<QGraphicsSimpleTextItem*> m_eventTags;  // parallel to m_eventSeries
+  QGraphicsRectItem* m_hoverBox = nullptr;
+  QGraphicsSimpleTextItem* m_hoverItem = nullptr;
+  QString m_hoverX = QStringLiteral("x");
+  QString m_hoverY = QStringLiteral("y");
+  QString m_hoverY2;
+};
+
+}  // namespace driftscope::ui
