@@ -61,10 +61,19 @@ AnalysisEngine::AnalysisEngine(Mlp mlp, AnalysisOptions options,
 AnalysisEngine::~AnalysisEngine() { stop(); }
 
 void AnalysisEngine::start() {
-  if (m_thread.joinable()) return;
+  if (m_started.exchange(true)) return;
+  m_running.store(true);
   m_ringParallel = std::make_unique<ParallelContext>(m_options.threads);
   m_ringThread = std::thread([this] { ringWorkerMain(); });
   m_thread = std::thread([this] { threadMain(); });
+}
+
+void AnalysisEngine::joinAnalysisThread() {
+  // finish(), stop() and runWithRing() may race to join: one joins, the others wait.
+  std::lock_guard<std::mutex> lock(m_threadJoinMutex);
+  if (m_thread.joinable()) m_thread.join();
+  m_running.store(false);
+  m_spaceFree.notify_all();
 }
 
 void AnalysisEngine::finish() {
@@ -74,8 +83,8 @@ void AnalysisEngine::finish() {
     m_finishRequested = true;
   }
   m_wake.notify_all();
-  if (m_thread.joinable()) {
-    m_thread.join();
+  if (m_started.load()) {
+    joinAnalysisThread();
   } else {
     threadMain();  // never started: do the work on the caller
   }
@@ -88,6 +97,7 @@ void AnalysisEngine::stopRingWorker() {
     m_ringStop = true;
   }
   m_ringWake.notify_all();
+  std::lock_guard<std::mutex> lock(m_ringJoinMutex);
   if (m_ringThread.joinable()) m_ringThread.join();
 }
 
@@ -99,7 +109,7 @@ void AnalysisEngine::stop() {
   }
   m_wake.notify_all();
   m_spaceFree.notify_all();
-  if (m_thread.joinable()) m_thread.join();
+  joinAnalysisThread();
   stopRingWorker();
 }
 
@@ -107,7 +117,7 @@ void AnalysisEngine::submitSnapshot(const float* params, const SnapshotMeta& met
   std::unique_lock<std::mutex> lock(m_mutex);
   m_spaceFree.wait(lock, [&] {
     return static_cast<int>(m_pending.size()) < kMaxPending || m_stopRequested ||
-           !m_thread.joinable();
+           !m_running.load();
   });
   if (m_stopRequested) return;
   Vector buffer;
@@ -172,6 +182,22 @@ void AnalysisEngine::requestReference(int snapshotIndex) {
   m_wake.notify_one();
 }
 
+void AnalysisEngine::runWithRing(RingTask fn) {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_running.load() && !m_stopRequested && !m_finishRequested) {
+      m_ringTasks.push_back(std::move(fn));
+      m_wake.notify_one();
+      return;
+    }
+  }
+  // No analysis thread (finished, stopped or never started): the ring is ours to read.
+  joinAnalysisThread();
+  finalAnalysis();
+  publish();
+  fn(m_ring, latest());
+}
+
 void AnalysisEngine::threadMain() {
   auto lastFull = Clock::now() - std::chrono::hours(1);
   auto lastPublish = Clock::now() - std::chrono::hours(1);
@@ -181,6 +207,7 @@ void AnalysisEngine::threadMain() {
     Pending job;
     bool haveJob = false;
     int referenceRequest = -1;
+    std::vector<RingTask> tasks;
     bool finishing = false;
     {
       std::unique_lock<std::mutex> lock(m_mutex);
@@ -189,6 +216,7 @@ void AnalysisEngine::threadMain() {
       m_wake.wait_for(lock, idle ? std::chrono::milliseconds(100) : std::chrono::milliseconds(20),
                       [&] {
                         return !m_pending.empty() || m_referenceRequest >= 0 ||
+                               !m_ringTasks.empty() ||
                                m_finishRequested || m_stopRequested || m_dirty;
                       });
       if (m_stopRequested) return;
@@ -200,6 +228,7 @@ void AnalysisEngine::threadMain() {
         haveJob = true;
       }
       referenceRequest = std::exchange(m_referenceRequest, -1);
+      tasks.swap(m_ringTasks);
       finishing = m_finishRequested && m_pending.empty() && !haveJob;
     }
     if (haveJob) {
@@ -215,6 +244,16 @@ void AnalysisEngine::threadMain() {
       ringChanged = true;
       unpublished = true;
       lastFull = Clock::now() - std::chrono::hours(1);  // the user waits for this one
+    }
+    if (!tasks.empty() && !m_ring.empty()) {
+      finalAnalysis();
+      publish();
+      lastPublish = Clock::now();
+      unpublished = false;
+      const auto consistent = latest();
+      for (RingTask& t : tasks) t(m_ring, consistent);
+    } else {
+      for (RingTask& t : tasks) t(m_ring, latest());
     }
     if (finishing) {
       stopRingWorker();

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -77,6 +78,14 @@ class AnalysisEngine {
   // follows. Asynchronous; the outcome shows in latest()->message.
   void requestReference(int snapshotIndex);
 
+  // Runs `fn` with the ring and a state whose ring analyses were computed from exactly
+  // that ring (a fresh full analysis, published first): on the analysis thread while it
+  // runs (between two snapshots; training continues until the queue is full), otherwise
+  // inline on the caller. For exports and session saves; fn must not call back into the
+  // engine. Returns at once when the thread runs.
+  using RingTask = std::function<void(const SnapshotRing&, std::shared_ptr<const AnalysisState>)>;
+  void runWithRing(RingTask fn);
+
   std::shared_ptr<const AnalysisState> latest() const { return m_published.load(); }
   const SnapshotRing& ring() const { return m_ring; }  // only when the thread is not running
   const Mlp& mlp() const { return m_mlp; }
@@ -110,6 +119,7 @@ class AnalysisEngine {
   RingOutput computeRingAnalysis(const RingJob& job, ParallelContext& parallel) const;
   void finalAnalysis();
   void stopRingWorker();
+  void joinAnalysisThread();
   void ringWorkerMain();
   bool dispatchRingJob();       // false when the worker is still busy
   bool collectRingResult();     // true when a new result was adopted
@@ -135,6 +145,7 @@ class AnalysisEngine {
   std::string m_message;
   std::optional<std::int64_t> m_recordingStart;
   int m_referenceRequest = -1;
+  std::vector<RingTask> m_ringTasks;
   bool m_dirty = false;
   bool m_finishRequested = false;
   bool m_stopRequested = false;
@@ -165,6 +176,10 @@ class AnalysisEngine {
 
   std::atomic<std::shared_ptr<const AnalysisState>> m_published;
   std::thread m_thread;
+  std::atomic<bool> m_started{false};  // start() was called
+  std::atomic<bool> m_running{false};  // the analysis thread may still consume work
+  std::mutex m_threadJoinMutex;
+  std::mutex m_ringJoinMutex;
 };
 
 }  // namespace driftscope

@@ -71,6 +71,31 @@ RunConfig Experiment::resolvedConfig() const {
   return c;
 }
 
+RunInfo Experiment::runInfo() const {
+  RunInfo info;
+  info.version = DRIFTSCOPE_VERSION;
+  info.threads = m_config.sgd.threads;
+  info.stepsPerEpoch = m_trainer->stepsPerEpoch();
+  const auto state = latest();
+  info.seconds = state->metrics.empty() ? 0.0 : state->metrics.back().seconds;
+  if (m_runReturned.load()) {  // the trainer is idle: its counters are safe to read
+    info.steps = m_trainer->step();
+    info.epochs = m_trainer->epoch();
+  } else {
+    info.steps = state->progress.step;
+    info.epochs = state->metrics.empty() ? 0 : state->metrics.back().epoch;
+  }
+  info.outcome = m_outcome;
+  if (state->phase != RunPhase::kFinished && state->phase != RunPhase::kDiverged &&
+      state->phase != RunPhase::kStopped) {
+    info.outcome.reason = StopReason::kStopped;
+    info.outcome.message = "in progress (" + toString(state->phase) + ")";
+    info.outcome.step = state->progress.step;
+    info.outcome.epoch = state->progress.epoch;
+  }
+  return info;
+}
+
 void Experiment::startRecording(std::int64_t step, int epoch, const Vector& params) {
   m_recording = true;
   m_recordStart = step;
@@ -154,6 +179,7 @@ TrainOutcome Experiment::run() {
       break;
   }
   m_engine->finish();
+  m_runReturned.store(true);
   return m_outcome;
 }
 

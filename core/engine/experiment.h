@@ -17,6 +17,7 @@
 #include "core/config/run_config.h"
 #include "core/data/dataset.h"
 #include "core/engine/analysis_engine.h"
+#include "core/io/run_writer.h"
 #include "core/train/trainer.h"
 
 namespace driftscope {
@@ -40,6 +41,10 @@ class Experiment {
   void abort();
   void setLearningRate(float lr);
   void requestReference(int snapshotIndex) { m_engine->requestReference(snapshotIndex); }
+  // See AnalysisEngine::runWithRing: fn gets the ring and a state consistent with it.
+  void runWithRing(AnalysisEngine::RingTask fn) { m_engine->runWithRing(std::move(fn)); }
+  // Facts of the run for summary.json (valid during and after run()).
+  RunInfo runInfo() const;
 
   std::shared_ptr<const AnalysisState> latest() const { return m_engine->latest(); }
   // The configuration with the learning-rate history of this run (for config.json).
@@ -70,6 +75,7 @@ class Experiment {
   double m_bestTestLoss = 0.0;
   int m_epochsWithoutImprovement = 0;
   std::atomic<bool> m_paused{false};
+  std::atomic<bool> m_runReturned{false};
 };
 
 }  // namespace driftscope

@@ -210,6 +210,7 @@ json summaryJson(const AnalysisState& s, const RunInfo& info) {
               {"snapshots_in_ring", s.snapshotsInRing},
               {"seconds", jnum(info.seconds)},
               {"threads", info.threads},
+              {"steps_per_epoch", info.stepsPerEpoch},
               {"version", info.version},
               {"status", status},
               {"message", info.outcome.message},

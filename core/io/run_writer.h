@@ -21,6 +21,7 @@ struct RunInfo {
   double seconds = 0.0;
   std::int64_t steps = 0;
   int epochs = 0;
+  int stepsPerEpoch = 1;
   TrainOutcome outcome;
 };
 
