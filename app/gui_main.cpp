@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "core/config/run_config.h"
+#include "ui/app_settings.h"
 #include "ui/main_window.h"
 #include "ui/run_controller.h"
 
@@ -33,11 +34,26 @@ int guiMain(int argc, char** argv) {
       QStringLiteral("With --start: when the run ends, save the window to FILE.png and quit "
                      "(for the docs)."),
       QStringLiteral("FILE.png"));
+  QCommandLineOption themeOption(QStringLiteral("theme"),
+                                 QStringLiteral("light or dark (default: the last one used)."),
+                                 QStringLiteral("THEME"));
   parser.addOption(configOption);
   parser.addOption(startOption);
   parser.addOption(screenshotOption);
+  parser.addOption(themeOption);
   parser.process(app);
 
+  ui::Theme theme = ui::AppSettings::theme();
+  if (parser.isSet(themeOption)) {
+    const QString t = parser.value(themeOption);
+    if (t != QLatin1String("light") && t != QLatin1String("dark")) {
+      std::cerr << "driftscope: --theme must be light or dark, not " << t.toStdString() << "\n";
+      return 2;
+    }
+    theme = t == QLatin1String("dark") ? ui::Theme::kDark : ui::Theme::kLight;
+    ui::AppSettings::setTheme(theme);
+  }
+  ui::applyTheme(theme);
   ui::MainWindow window;
   if (parser.isSet(configOption)) {
     auto loaded = loadConfigFile(parser.value(configOption).toStdString());

@@ -18,6 +18,10 @@
 #include "core/io/run_writer.h"
 #include "core/model/mlp_layout.h"
 
+#ifdef DRIFTSCOPE_WITH_GUI
+#include "app/run_figures.h"
+#endif
+
 #ifndef DRIFTSCOPE_VERSION
 #define DRIFTSCOPE_VERSION "unknown"
 #endif
@@ -38,6 +42,7 @@ struct Flags {
   std::optional<std::uint64_t> seed;
   std::optional<double> memoryLimitMb;
   bool noStandardize = false;
+  bool noFigures = false;
   bool quiet = false;
 };
 
@@ -215,6 +220,7 @@ int runCommand(int argc, char** argv) {
   app.add_option("--path-points", f.pathPoints, "Points along the straight path (default: " + std::to_string(d.pathPoints) + ")");
   app.add_option("--memory-limit-mb", f.memoryLimitMb, "Largest ring allowed (default: half of physical memory)");
   app.add_flag("--no-standardize", f.noStandardize, "Keep pixels in [0, 1] instead of standardising them");
+  app.add_flag("--no-figures", f.noFigures, "Write the data files only, no PNG/SVG plots");
   app.add_flag("-q,--quiet", f.quiet, "No progress line");
   try {
     app.parse(argc, argv);
@@ -291,18 +297,20 @@ int runCommand(int argc, char** argv) {
   std::signal(SIGTERM, SIG_DFL);
 
   const auto state = e.latest();
-  RunInfo info;
-  info.version = DRIFTSCOPE_VERSION;
-  info.threads = config.sgd.threads;
-  info.seconds = state->metrics.empty() ? 0.0 : state->metrics.back().seconds;
-  info.steps = e.trainer().step();
-  info.epochs = e.trainer().epoch();
-  info.outcome = outcome;
+  const RunInfo info = e.runInfo();
   if (Status s = writeRunOutputs(out, e.resolvedConfig(), layout, *state, e.engine().ring(), info);
       !s) {
     std::cerr << "driftscope run: could not write the outputs: " << s.message() << "\n";
     return 4;
   }
+#ifdef DRIFTSCOPE_WITH_GUI
+  if (!f.noFigures) {
+    if (Status s = writeRunFigures(out, *state, e.stepsPerEpoch(), config.recordEvery); !s) {
+      std::cerr << "driftscope run: could not write the figures: " << s.message() << "\n";
+      return 4;
+    }
+  }
+#endif
   if (!f.quiet && !state->verdict.text.empty()) std::printf("%s\n", state->verdict.text.c_str());
   if (outcome.reason == StopReason::kDiverged) {
     std::fprintf(stderr, "driftscope run: %s\n", outcome.message.c_str());

@@ -4,6 +4,7 @@
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMenu>
 #include <QStyle>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -17,6 +18,7 @@ PlotFrame::PlotFrame(const QString& title, QWidget* content, QWidget* parent)
   layout->setContentsMargins(2, 2, 2, 2);
   layout->setSpacing(0);
   auto* bar = new QHBoxLayout;
+  m_bar = bar;
   m_title = new QLabel(QStringLiteral("<b>%1</b>").arg(title.toHtmlEscaped()), this);
   m_title->setToolTip(tr("Double-click to maximise or restore"));
   m_title->installEventFilter(this);
@@ -33,6 +35,19 @@ PlotFrame::PlotFrame(const QString& title, QWidget* content, QWidget* parent)
 }
 
 QString PlotFrame::title() const { return objectName(); }
+
+void PlotFrame::setActionsMenu(QMenu* menu) {
+  auto* button = new QToolButton(this);
+  button->setAutoRaise(true);
+  button->setText(tr("Export"));
+  button->setToolTip(tr("Export this plot (PNG, SVG, CSV) or copy it"));
+  button->setPopupMode(QToolButton::InstantPopup);
+  button->setMenu(menu);
+  m_bar->insertWidget(m_bar->count() - 1, button);
+  setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(this, &QWidget::customContextMenuRequested, this,
+          [this, menu](const QPoint& pos) { menu->popup(mapToGlobal(pos)); });
+}
 
 bool PlotFrame::eventFilter(QObject* watched, QEvent* event) {
   if (watched == m_title && event->type() == QEvent::MouseButtonDblClick) {

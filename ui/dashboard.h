@@ -8,7 +8,9 @@
 #include <QWidget>
 
 class QGridLayout;
+class QHBoxLayout;
 class QLabel;
+class QMenu;
 class QToolButton;
 
 namespace driftscope::ui {
@@ -20,6 +22,9 @@ class PlotFrame : public QFrame {
   PlotFrame(const QString& title, QWidget* content, QWidget* parent = nullptr);
   QWidget* content() const { return m_content; }
   QString title() const;
+  // Adds a drop-down button with `menu` to the title bar; the menu also opens on a
+  // right-click anywhere in the frame.
+  void setActionsMenu(QMenu* menu);
 
  Q_SIGNALS:
   void maximizeToggled();
@@ -29,6 +34,7 @@ class PlotFrame : public QFrame {
 
  private:
   QLabel* m_title = nullptr;
+  QHBoxLayout* m_bar = nullptr;
   QToolButton* m_maximize = nullptr;
   QWidget* m_content = nullptr;
 };

@@ -16,7 +16,13 @@
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+#include <QActionGroup>
+#include <QFileDialog>
+
 #include "core/engine/experiment.h"
+#include "core/io/run_writer.h"
+#include "ui/app_settings.h"
+#include "ui/plot_exporter.h"
 #include "ui/charts/distance_chart.h"
 #include "ui/charts/heatmap_view.h"
 #include "ui/charts/msd_chart.h"
@@ -30,7 +36,9 @@
 namespace driftscope::ui {
 
 MainWindow::MainWindow(QWidget* parent)
-    : QMainWindow(parent), m_controller(new RunController(this)) {
+    : QMainWindow(parent),
+      m_controller(new RunController(this)),
+      m_exporter(new PlotExporter(m_controller, this)) {
   setWindowTitle(tr("Driftscope"));
   resize(1500, 950);
 
@@ -83,8 +91,34 @@ MainWindow::MainWindow(QWidget* parent)
   layout->addWidget(m_dashboard, 1);
   setCentralWidget(central);
 
+  registerPlots();
   buildMenus();
   buildStatusBar();
+  if (const QString dir = AppSettings::lastExportDirectory(); !dir.isEmpty()) {
+    m_exporter->setLastDirectory(dir);
+  }
+  if (auto last = AppSettings::lastConfig()) m_panel->setConfig(*last);
+  AppSettings::restoreWindow(*this);
+
+  connect(m_exporter, &PlotExporter::info, this, [this](const QString& m) { showInfo(m); });
+  connect(m_exporter, &PlotExporter::failed, this, [this](const QString& m) { showError(m); });
+  connect(m_controller, &RunController::fileWorkFailed, this,
+          [this](const QString& m) { showError(m); });
+  connect(m_controller, &RunController::sessionSaved, this, [this](const QString& path) {
+    AppSettings::addRecentSession(path);
+    rebuildRecentMenu();
+    showInfo(tr("Session saved to %1").arg(path));
+  });
+  connect(m_controller, &RunController::sessionOpened, this, [this](const QString& path) {
+    AppSettings::addRecentSession(path);
+    rebuildRecentMenu();
+    m_panel->setConfig(m_controller->shownConfig());
+    m_runConfig = m_controller->shownConfig();
+    m_stepsPerEpoch = m_controller->stepsPerEpoch();
+    m_error->setVisible(false);
+    showInfo(tr("Opened session %1").arg(path));
+    onStateChanged();
+  });
 
   connect(m_panel, &ControlPanel::startPauseClicked, this, [this] { togglePause(); });
   connect(m_panel, &ControlPanel::stopClicked, this, [this] { stopRun(); });
@@ -111,6 +145,31 @@ void MainWindow::buildMenus() {
   QMenu* file = menuBar()->addMenu(tr("&File"));
   QAction* newRun = file->addAction(tr("&New run"), this, [this] { resetRun(); });
   newRun->setShortcut(QKeySequence::New);
+  file->addSeparator();
+  QAction* open = file->addAction(tr("&Open session..."), this, [this] {
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open session"), m_exporter->lastDirectory(),
+        tr("Driftscope sessions (*.dsession);;All files (*)"));
+    if (!path.isEmpty()) openSession(path);
+  });
+  open->setShortcut(QKeySequence::Open);
+  m_recentMenu = file->addMenu(tr("Open &recent"));
+  rebuildRecentMenu();
+  QAction* save = file->addAction(tr("&Save session..."), this, [this] {
+    QString path = QFileDialog::getSaveFileName(
+        this, tr("Save session"), m_exporter->lastDirectory() + QStringLiteral("/run.dsession"),
+        tr("Driftscope sessions (*.dsession)"));
+    if (path.isEmpty()) return;
+    if (!path.endsWith(QLatin1String(".dsession"))) path += QStringLiteral(".dsession");
+    saveSession(path);
+  });
+  save->setShortcut(QKeySequence::Save);
+  file->addSeparator();
+  m_exportPlotMenu = file->addMenu(tr("Export &plot"));
+  m_exporter->fillExportMenu(m_exportPlotMenu);
+  QAction* exportAll =
+      file->addAction(tr("&Export all..."), this, [this] { m_exporter->exportAllWithDialog(); });
+  exportAll->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"), this, [this] { close(); });
   quit->setShortcut(QKeySequence::Quit);
@@ -144,6 +203,15 @@ void MainWindow::buildMenus() {
     }
   });
   resetZoom->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+  QMenu* theme = view->addMenu(tr("&Theme"));
+  auto* themes = new QActionGroup(this);
+  QAction* light = theme->addAction(tr("&Light"), this, [this] { setTheme(0); });
+  QAction* dark = theme->addAction(tr("&Dark"), this, [this] { setTheme(1); });
+  for (QAction* a : {light, dark}) {
+    a->setCheckable(true);
+    themes->addAction(a);
+  }
+  (AppSettings::theme() == Theme::kDark ? dark : light)->setChecked(true);
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&Keyboard shortcuts"), this, [this] { showShortcuts(); });
@@ -261,7 +329,7 @@ void MainWindow::render(const AnalysisState& s) {
   QString phase = QString::fromStdString(toString(s.phase));
   if (s.phase == RunPhase::kIdle && m_controller->isRunning()) phase = tr("starting");
   m_phase->setText(tr("phase: %1").arg(phase));
-  const double epochFraction = s.progress.epochFraction;
+  const double epochFraction = s.phase == RunPhase::kFinished ? 1.0 : s.progress.epochFraction;
   m_epochProgress->setValue(static_cast<int>(1000 * epochFraction));
   const double total = std::max(1, m_runConfig.epochs);
   const int epochsDone = s.metrics.empty() ? 0 : s.metrics.back().epoch;
@@ -320,8 +388,69 @@ void MainWindow::showAbout() {
           .arg(QStringLiteral(DRIFTSCOPE_VERSION)));
 }
 
+void MainWindow::registerPlots() {
+  const std::vector<std::pair<int, PlotEntry>> plots = {
+      {0, {QStringLiteral("training"), tr("Training"), [this] { return m_training; },
+           [](const AnalysisState& s) { return metricsCsv(s); }}},
+      {1, {QStringLiteral("distance"), tr("Distance from the reference"),
+           [this] { return m_distance; },
+           [this](const AnalysisState& s) {
+             return distanceCsv(s, static_cast<int>(m_runConfig.layers.size()) - 1);
+           }}},
+      {2, {QStringLiteral("heatmap"), tr("Pairwise distances of the ring"),
+           [this] { return m_heatmap; }, [](const AnalysisState& s) { return heatmapCsv(s); }}},
+      {3, {QStringLiteral("pca"), tr("PCA of the trajectory"), [this] { return m_pca; },
+           [](const AnalysisState& s) { return pcaCsv(s); }}},
+      {4, {QStringLiteral("pca_variance"), tr("Explained variance vs. random walk"),
+           [this] { return m_variance; },
+           [](const AnalysisState& s) { return pcaVarianceCsv(s); }}},
+      {5, {QStringLiteral("msd"), tr("Mean squared displacement"), [this] { return m_msd; },
+           [this](const AnalysisState& s) {
+             return msdCsv(s, std::max(1, m_runConfig.recordEvery));
+           }}},
+  };
+  for (const auto& [index, entry] : plots) {
+    m_exporter->addPlot(m_dashboard->frames().at(index), entry);
+  }
+  // The straight path shares the MSD frame (a tab); it has its own menu entry.
+  m_exporter->addPlot(m_dashboard->frames().at(5),
+                      {QStringLiteral("path"), tr("Loss along the straight path"),
+                       [this] { return m_path; },
+                       [](const AnalysisState& s) { return pathCsv(s); }});
+}
+
+void MainWindow::rebuildRecentMenu() {
+  m_recentMenu->clear();
+  const QStringList recent = AppSettings::recentSessions();
+  for (const QString& path : recent) {
+    m_recentMenu->addAction(path, this, [this, path] { openSession(path); });
+  }
+  m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::openSession(const QString& path) {
+  if (m_controller->isRunning()) {
+    showError(tr("Stop the run before opening a session."));
+    return;
+  }
+  m_controller->openSession(path);
+}
+
+void MainWindow::saveSession(const QString& path) { m_controller->saveSession(path); }
+
+void MainWindow::setTheme(int theme) {
+  const Theme t = theme == 1 ? Theme::kDark : Theme::kLight;
+  applyTheme(t);
+  AppSettings::setTheme(t);
+}
+
+void MainWindow::showInfo(const QString& message) { m_message->setText(message); }
+
 void MainWindow::closeEvent(QCloseEvent* event) {
   m_controller->abort();
+  AppSettings::saveWindow(*this);
+  AppSettings::saveConfig(m_panel->config());
+  AppSettings::setLastExportDirectory(m_exporter->lastDirectory());
   event->accept();
 }
 

@@ -13,12 +13,14 @@
 class QLabel;
 class QProgressBar;
 class QAction;
+class QMenu;
 class QTabWidget;
 
 namespace driftscope::ui {
 
 class ControlPanel;
 class Dashboard;
+class PlotExporter;
 class RunController;
 class TrainingChart;
 class DistanceChart;
@@ -40,6 +42,8 @@ class MainWindow : public QMainWindow {
   void togglePause();
   void stopRun();
   void resetRun();
+  void openSession(const QString& path);
+  void saveSession(const QString& path);
 
   // For tests and screenshots.
   ControlPanel* controlPanel() const { return m_panel; }
@@ -55,6 +59,8 @@ class MainWindow : public QMainWindow {
   QLabel* verdictLabel() const { return m_verdict; }
   QLabel* errorBanner() const { return m_error; }
   QLabel* phaseLabel() const { return m_phase; }
+  QLabel* messageLabel() const { return m_message; }
+  PlotExporter* exporter() const { return m_exporter; }
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -71,8 +77,15 @@ class MainWindow : public QMainWindow {
   void chooseReference();
   void showShortcuts();
   void showAbout();
+  void registerPlots();
+  void rebuildRecentMenu();
+  void setTheme(int theme);
+  void showInfo(const QString& message);
 
   RunController* m_controller = nullptr;
+  PlotExporter* m_exporter = nullptr;
+  QMenu* m_recentMenu = nullptr;
+  QMenu* m_exportPlotMenu = nullptr;
   ControlPanel* m_panel = nullptr;
   Dashboard* m_dashboard = nullptr;
   TrainingChart* m_training = nullptr;

@@ -4,6 +4,9 @@
 #include <QTimer>
 
 #include "core/engine/experiment.h"
+#include "core/io/run_writer.h"
+#include "core/io/session.h"
+#include "core/model/mlp_layout.h"
 
 namespace driftscope::ui {
 
@@ -13,7 +16,144 @@ RunController::RunController(QObject* parent) : QObject(parent), m_timer(new QTi
   m_timer->start();
 }
 
-RunController::~RunController() { abort(); }
+RunController::~RunController() {
+  abort();
+  for (std::thread& t : m_jobs) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void RunController::background(std::function<void()> job) {
+  // Forget finished jobs' threads lazily: join those that are done is not knowable
+  // without extra state, so keep them; there are at most a few per session.
+  m_jobs.emplace_back(std::move(job));
+}
+
+RunConfig RunController::shownConfig() const {
+  if (auto e = experiment()) return e->resolvedConfig();
+  if (m_session) return m_session->config;
+  return RunConfig{};
+}
+
+int RunController::stepsPerEpoch() const {
+  if (auto e = experiment()) return e->stepsPerEpoch();
+  if (m_session) return m_session->info.stepsPerEpoch;
+  return 1;
+}
+
+void RunController::exportAll(const QString& dir) {
+  if (m_busy) return;
+  const std::string out = dir.toStdString();
+  auto fail = [this](const std::string& message) {
+    const QString m = QString::fromStdString(message);
+    QMetaObject::invokeMethod(this, [this, m] {
+      m_busy = false;
+      Q_EMIT fileWorkFailed(m);
+    }, Qt::QueuedConnection);
+  };
+  auto done = [this, dir](std::shared_ptr<const AnalysisState> state) {
+    QMetaObject::invokeMethod(this, [this, dir, state] {
+      m_busy = false;
+      Q_EMIT exportDataWritten(dir, state);
+    }, Qt::QueuedConnection);
+  };
+  if (auto e = experiment()) {
+    m_busy = true;
+    background([e, out, fail, done] {
+      e->runWithRing([e, out, fail, done](const SnapshotRing& ring,
+                                          std::shared_ptr<const AnalysisState> state) {
+        const RunConfig config = e->resolvedConfig();
+        const Status s =
+            writeRunOutputs(out, config, MlpLayout(config.layers), *state, ring, e->runInfo());
+        if (s) {
+          done(state);
+        } else {
+          fail(s.message());
+        }
+      });
+    });
+  } else if (auto session = m_session) {
+    m_busy = true;
+    background([session, out, fail, done] {
+      const Status s = writeRunOutputs(out, session->config, MlpLayout(session->config.layers),
+                                       *session->state, *session->ring, session->info);
+      if (s) {
+        done(session->state);
+      } else {
+        fail(s.message());
+      }
+    });
+  } else {
+    Q_EMIT fileWorkFailed(tr("Nothing to export yet: start a run or open a session."));
+  }
+}
+
+void RunController::saveSession(const QString& path) {
+  if (m_busy) return;
+  const std::string file = path.toStdString();
+  auto finish = [this, path](const Status& s) {
+    const QString m = QString::fromStdString(s.message());
+    const bool ok = s.isOk();
+    QMetaObject::invokeMethod(this, [this, path, m, ok] {
+      m_busy = false;
+      if (ok) {
+        Q_EMIT sessionSaved(path);
+      } else {
+        Q_EMIT fileWorkFailed(m);
+      }
+    }, Qt::QueuedConnection);
+  };
+  if (auto e = experiment()) {
+    m_busy = true;
+    background([e, file, finish] {
+      e->runWithRing([e, file, finish](const SnapshotRing& ring,
+                                       std::shared_ptr<const AnalysisState> state) {
+        finish(driftscope::saveSession(file, e->resolvedConfig(), *state, ring, e->runInfo()));
+      });
+    });
+  } else if (auto session = m_session) {
+    m_busy = true;
+    background([session, file, finish] {
+      finish(driftscope::saveSession(file, session->config, *session->state, *session->ring,
+                                     session->info));
+    });
+  } else {
+    Q_EMIT fileWorkFailed(tr("Nothing to save yet: start a run first."));
+  }
+}
+
+void RunController::openSession(const QString& path) {
+  if (m_busy || m_running) return;
+  m_busy = true;
+  const std::string file = path.toStdString();
+  background([this, file, path] {
+    auto loaded = loadSession(file);
+    std::shared_ptr<const Session> session;
+    QString message;
+    if (loaded) {
+      session = std::make_shared<const Session>(std::move(loaded).value());
+    } else {
+      message = QString::fromStdString(loaded.message());
+    }
+    QMetaObject::invokeMethod(this, [this, session, message, path] {
+      m_busy = false;
+      if (!session) {
+        Q_EMIT fileWorkFailed(message);
+        return;
+      }
+      if (m_running) return;  // a run started meanwhile: it wins
+      {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_experiment.reset();
+      }
+      m_session = session;
+      m_lastVersion = 0;
+      m_lastStateIdentity = nullptr;
+      Q_EMIT sessionOpened(path);
+      poll();
+    }, Qt::QueuedConnection);
+  });
+}
 
 std::shared_ptr<Experiment> RunController::experiment() const {
   std::lock_guard<std::mutex> lock(m_mutex);
@@ -21,8 +161,8 @@ std::shared_ptr<Experiment> RunController::experiment() const {
 }
 
 std::shared_ptr<const AnalysisState> RunController::latest() const {
-  const auto e = experiment();
-  return e ? e->latest() : nullptr;
+  if (const auto e = experiment()) return e->latest();
+  return m_session ? m_session->state : nullptr;
 }
 
 void RunController::joinWorker() {
@@ -40,6 +180,7 @@ void RunController::start(const RunConfig& config) {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_abortRequested = false;
   }
+  m_session.reset();
   m_running = true;
   m_paused = false;
   m_lastVersion = 0;
@@ -104,6 +245,7 @@ void RunController::abort() {
 void RunController::reset() {
   abort();
   ++m_generation;
+  m_session.reset();
   std::lock_guard<std::mutex> lock(m_mutex);
   m_experiment.reset();
 }

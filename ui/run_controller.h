@@ -9,9 +9,12 @@
 #include <QObject>
 #include <QString>
 
+#include <functional>
+
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "core/config/run_config.h"
 #include "core/engine/analysis_state.h"
@@ -20,6 +23,7 @@ class QTimer;
 
 namespace driftscope {
 class Experiment;
+struct Session;
 }
 
 namespace driftscope::ui {
@@ -46,8 +50,26 @@ class RunController : public QObject {
   std::shared_ptr<const AnalysisState> latest() const;
   // The experiment of the current or last run (null before the first start).
   std::shared_ptr<Experiment> experiment() const;
+  // The session opened last (null when a run was started since).
+  std::shared_ptr<const Session> session() const { return m_session; }
+  // Configuration of what is shown (the run's, or the opened session's).
+  RunConfig shownConfig() const;
+  int stepsPerEpoch() const;
+  bool isBusy() const { return m_busy; }  // an export or session save/open is under way
+
+  // Asynchronous file work; each ends with exactly one of the signals below. The data
+  // files are written off the GUI thread from a ring and a state consistent with it.
+  void exportAll(const QString& dir);
+  void saveSession(const QString& path);
+  void openSession(const QString& path);
 
  Q_SIGNALS:
+  // Export all: the data files are written; `state` is what they show (the window then
+  // renders the figures of that same state into `dir`).
+  void exportDataWritten(const QString& dir, std::shared_ptr<const driftscope::AnalysisState> state);
+  void fileWorkFailed(const QString& message);
+  void sessionSaved(const QString& path);
+  void sessionOpened(const QString& path);
   void started();
   void startFailed(const QString& message);
   void finished(const QString& message);
@@ -56,6 +78,8 @@ class RunController : public QObject {
  private:
   void poll();
   void joinWorker();
+  // Runs `job` on a background thread, joined at the latest in the destructor.
+  void background(std::function<void()> job);
 
   mutable std::mutex m_mutex;
   std::shared_ptr<Experiment> m_experiment;  // guarded by m_mutex (set by the worker)
@@ -66,6 +90,9 @@ class RunController : public QObject {
   bool m_running = false;
   bool m_paused = false;
   bool m_abortRequested = false;  // guarded by m_mutex; read by the worker
+  std::shared_ptr<const Session> m_session;
+  std::vector<std::thread> m_jobs;
+  bool m_busy = false;
   int m_generation = 0;           // runs started; stale queued events are dropped
 };
 

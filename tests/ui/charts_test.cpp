@@ -9,6 +9,7 @@
 #include <QBarSet>
 #include <QDir>
 #include <QGraphicsScene>
+#include <QGraphicsTextItem>
 #include <QImage>
 #include <QLegend>
 #include <QLegendMarker>
@@ -23,10 +24,12 @@
 #include <cmath>
 #include <memory>
 #include <random>
+#include <vector>
 
 #include "core/analysis/msd.h"
 #include "core/analysis/pca.h"
 #include "core/engine/analysis_state.h"
+#include "ui/charts/chart_legend.h"
 #include "ui/charts/colormap.h"
 #include "ui/charts/distance_chart.h"
 #include "ui/charts/heatmap_view.h"
@@ -182,13 +185,15 @@ PixelCount countPixels(const QImage& img) {
   return c;
 }
 
-// Shows the view at 900 x 600, renders its scene like the PNG exporter will, saves it.
-QImage renderChart(ChartView& view, const QString& name) {
-  view.resize(900, 600);
+// Shows the view at `size` (900 x 600: a maximised plot or an export; 330 x 370: one cell of
+// the dashboard at the window's default size), renders its scene like the PNG exporter will,
+// saves it.
+QImage renderChart(ChartView& view, const QString& name, QSize size = QSize(900, 600)) {
+  view.resize(size);
   view.show();
   EXPECT_TRUE(QTest::qWaitForWindowExposed(&view));
   QApplication::processEvents();
-  QImage img(900, 600, QImage::Format_ARGB32_Premultiplied);
+  QImage img(size, QImage::Format_ARGB32_Premultiplied);
   img.fill(Qt::white);
   {
     QPainter p(&img);
@@ -239,9 +244,9 @@ TEST(TrainingChart, ShowsOnePointPerEpochAndEventLines) {
   EXPECT_EQ(chart.trainLossSeries()->count(), kEpochs + 1);
   EXPECT_EQ(chart.testLossSeries()->count(), kEpochs + 1);
   EXPECT_EQ(chart.testAccuracySeries()->count(), kEpochs + 1);
-  EXPECT_EQ(chart.trainLossSeries()->name(), QStringLiteral("train loss (full set, per epoch)"));
+  EXPECT_EQ(chart.trainLossSeries()->name(), QStringLiteral("train loss"));
   EXPECT_EQ(chart.testLossSeries()->name(), QStringLiteral("test loss"));
-  EXPECT_EQ(chart.testAccuracySeries()->name(), QStringLiteral("test accuracy"));
+  EXPECT_EQ(chart.testAccuracySeries()->name(), QStringLiteral("test acc. (right)"));
   EXPECT_DOUBLE_EQ(chart.testAccuracySeries()->at(kEpochs).y(), 100.0 * s.metrics.back().testAcc);
   // Burn-in boundary + one learning-rate change (the first entry is the initial rate).
   EXPECT_EQ(chart.eventLineCount(), 2);
@@ -445,8 +450,7 @@ TEST(VarianceChart, ShowsTenComponentsBesideTheRandomWalk) {
   ASSERT_EQ(chart.randomWalkSet()->count(), VarianceChart::kComponents);
   EXPECT_NEAR(chart.trajectorySet()->at(0), 100.0 * s.ring->pca.explainedRatio[0], 1e-9);
   EXPECT_NEAR(chart.randomWalkSet()->at(1), 100.0 * s.ring->pca.randomWalkRatio[1], 1e-9);
-  EXPECT_EQ(chart.randomWalkSet()->label(),
-            QStringLiteral("random walk (Antognini & Sohl-Dickstein 2018)"));
+  EXPECT_EQ(chart.randomWalkSet()->label(), QStringLiteral("random walk"));
   chart.setState(s, context());  // again: replaced, not appended
   EXPECT_EQ(chart.trajectorySet()->count(), VarianceChart::kComponents);
 }
@@ -464,11 +468,10 @@ TEST(MsdChart, PointsAndFitOnLogLogAxes) {
   EXPECT_DOUBLE_EQ(chart.fitSeries()->at(0).x(), s.ring->fit.lagMin * kRecordEvery);
   EXPECT_NEAR(chart.fitSeries()->at(MsdChart::kFitPoints - 1).x(),
               s.ring->fit.lagMax * kRecordEvery, 1e-9);
-  const QString expected = QStringLiteral("fit: alpha = %1 \u00b1 %2")
+  const QString expected = QStringLiteral("fit: \u03b1 = %1 \u00b1 %2")
                                .arg(QString::number(s.ring->fit.alpha, 'f', 2),
                                     QString::number(s.ring->fit.alphaStderr, 'f', 2));
-  EXPECT_TRUE(chart.fitSeries()->name().startsWith(expected))
-      << chart.fitSeries()->name().toStdString();
+  EXPECT_EQ(chart.fitSeries()->name(), expected);
   EXPECT_EQ(chart.baselineSeries()->count(), 2);
   EXPECT_TRUE(allPositive(chart.msdSeries(), true, true));
 }
@@ -522,6 +525,116 @@ TEST(Charts, EmptyStateIsHarmless) {
   QImage img(400, 300, QImage::Format_ARGB32_Premultiplied);
   QPainter p(&img);
   heatmap.paintTo(p, img.rect());  // "no snapshots" text, no crash
+}
+
+// Texts Qt Charts elided to fit ("1...", "baseline 5-9..."): axis labels and titles are
+// QGraphicsTextItems in the scene; the chart title too.
+QStringList truncatedTexts(ChartView& view) {
+  QStringList out;
+  const auto items = view.exportScene()->items();
+  for (QGraphicsItem* item : items) {
+    if (!item->isVisible()) continue;
+    QString text;
+    if (auto* t = dynamic_cast<QGraphicsTextItem*>(item)) text = t->toPlainText();
+    if (auto* t = dynamic_cast<QGraphicsSimpleTextItem*>(item)) text = t->text();
+    if (text.contains(QStringLiteral("...")) || text.contains(QChar(0x2026))) out.append(text);
+  }
+  return out;
+}
+
+// A dashboard cell at the window's default size (1500 x 950) is about 330 x 370 pixels.
+constexpr QSize kDashboardCell(330, 370);
+
+TEST(ChartRender, EveryLabelFitsInADashboardCell) {
+  const AnalysisState s = syntheticState();
+  const PlotContext ctx = context();
+  auto check = [](ChartView& c, const QString& name, int maxLegendRows) {
+    SCOPED_TRACE(name.toStdString());
+    expectNotBlank(renderChart(c, name + QStringLiteral("_small"), kDashboardCell));
+    EXPECT_EQ(truncatedTexts(c), QStringList());
+    const ChartLegend* legend = c.chartLegend();
+    EXPECT_FALSE(legend->elided()) << legend->labels().join(QStringLiteral(", ")).toStdString();
+    EXPECT_LE(legend->rowCount(), maxLegendRows);
+    // The legend lies inside the chart, below the plot area.
+    const QRectF box = legend->mapRectToItem(c.chart(), legend->boundingRect());
+    EXPECT_TRUE(QRectF(QPointF(0, 0), c.chart()->size()).contains(box));
+    EXPECT_GE(box.top(), c.chart()->plotArea().bottom());
+    // The title is the frame's business in the dashboard.
+    EXPECT_FALSE(c.titleVisible());
+    EXPECT_TRUE(c.chart()->title().isEmpty());
+  };
+  {
+    TrainingChart c;
+    c.setState(s, ctx);
+    check(c, QStringLiteral("training"), 1);
+  }
+  {
+    DistanceChart c;
+    c.setState(s, ctx);
+    // Eight entries, and two pinned references on top: three rows at most.
+    c.setExtraCurves({{QStringLiteral("ref 5"), {{600, 0.1}, {700, 0.2}}},
+                      {QStringLiteral("ref 9"), {{600, 0.1}, {800, 0.3}}}});
+    check(c, QStringLiteral("distance"), 4);
+    c.setLogY(true);
+    check(c, QStringLiteral("distance_log"), 4);
+  }
+  {
+    PcaChart c;
+    c.setState(s, ctx);
+    check(c, QStringLiteral("pca"), 1);
+  }
+  {
+    VarianceChart c;
+    c.setState(s, ctx);
+    check(c, QStringLiteral("pca_variance"), 1);
+  }
+  {
+    MsdChart c;
+    c.setState(s, ctx);
+    check(c, QStringLiteral("msd"), 2);
+  }
+  {
+    PathChart c;
+    c.setState(s, ctx);
+    check(c, QStringLiteral("path"), 2);
+  }
+}
+
+TEST(ChartView, TitleIsHiddenUntilAnExporterAsksForIt) {
+  DistanceChart c;
+  c.setState(syntheticState(), context());
+  c.resize(900, 600);
+  c.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&c));
+  EXPECT_FALSE(c.title().isEmpty());
+  EXPECT_TRUE(c.chart()->title().isEmpty());
+  const double top = c.chart()->plotArea().top();
+  c.setTitleVisible(true);  // no event loop in between, as in an export
+  EXPECT_EQ(c.chart()->title(), c.title());
+  EXPECT_GT(c.chart()->plotArea().top(), top + 10.0);
+  c.setTitleVisible(false);
+  EXPECT_TRUE(c.chart()->title().isEmpty());
+}
+
+TEST(ChartLegend, WrapsInsteadOfEliding) {
+  DistanceChart c;
+  c.setState(syntheticState(), context());
+  c.resize(900, 600);
+  c.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&c));
+  QApplication::processEvents();
+  const ChartLegend* legend = c.chartLegend();
+  // The measurements first, the yardstick last; event lines have no entry.
+  const QStringList labels = legend->labels();
+  ASSERT_EQ(labels.size(), 8);
+  EXPECT_EQ(labels.front(), c.distanceSeries()->name());
+  EXPECT_EQ(labels.back(), c.nearestTranspositionSeries()->name());
+  const int wideRows = legend->rowCount();
+  c.resize(kDashboardCell);
+  QApplication::processEvents();
+  EXPECT_GT(legend->rowCount(), wideRows);
+  EXPECT_EQ(legend->labels(), labels);  // nothing elided, nothing lost
+  EXPECT_FALSE(legend->elided());
 }
 
 TEST(ChartRender, EveryChartRendersToANonBlankPng) {

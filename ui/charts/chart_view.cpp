@@ -3,6 +3,7 @@
 #include <QAreaSeries>
 #include <QBrush>
 #include <QFont>
+#include <QGraphicsLayout>
 #include <QGraphicsRectItem>
 #include <QGraphicsSimpleTextItem>
 #include <QLegend>
@@ -15,98 +16,22 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <limits>
+
+#include "ui/charts/chart_legend.h"
 
 namespace driftscope::ui {
 
 namespace {
 
-constexpr double kTargetTicks = 5.0;       // tick intervals a linear axis aims for
-constexpr double kEdgePadding = 0.02;      // fraction of the range added beyond the outer ticks
 constexpr double kWheelZoomStep = 1.25;    // zoom factor of one wheel notch
 constexpr double kEventHoverPixels = 5.0;  // how close the cursor must be to an event line
+constexpr int kLegendSide = 6;             // legend inset from the chart's left/right edge
+constexpr int kLegendBottom = 4;           // legend inset from the chart's bottom edge
+// Below either size the chart uses the small fonts.
+constexpr double kCompactWidth = 560.0;
+constexpr double kCompactHeight = 420.0;
 
 QString formatValue(double v) { return QString::number(v, 'g', 4); }
-
-// 1, 2 or 5 times a power of ten, >= raw.
-double niceStep(double raw) {
-  if (!(raw > 0.0) || !std::isfinite(raw)) return 1.0;
-  const double p = std::pow(10.0, std::floor(std::log10(raw)));
-  for (double m : {1.0, 2.0, 5.0}) {
-    if (m * p >= raw * (1.0 - 1e-9)) return m * p;
-  }
-  return 10.0 * p;
-}
-
-struct Range {
-  double lo = std::numeric_limits<double>::infinity();
-  double hi = -std::numeric_limits<double>::infinity();
-  void add(double v) {
-    if (!std::isfinite(v)) return;
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
-  }
-  bool valid() const { return lo <= hi; }
-};
-
-// Sets a value or log axis to cover [lo, hi] with some air: whole decades on a log axis
-// (so that there are always labelled ticks), nice numbers on a linear one.
-void applyRange(QAbstractAxis* axis, Range r, bool includeZero) {
-  if (auto* log = qobject_cast<QLogValueAxis*>(axis)) {
-    if (!r.valid() || r.lo <= 0.0) {
-      if (r.valid() && r.hi > 0.0) {
-        r.lo = r.hi / 10.0;
-      } else {
-        r = Range{1.0, 10.0};
-      }
-    }
-    double lo = std::pow(10.0, std::floor(std::log10(r.lo)));
-    double hi = std::pow(10.0, std::ceil(std::log10(r.hi)));
-    if (hi <= lo) hi = lo * 10.0;
-    // A hair beyond the decades, so rounding in log10 never drops the end labels.
-    log->setRange(lo * (1.0 - 1e-9), hi * (1.0 + 1e-9));
-    return;
-  }
-  auto* value = qobject_cast<QValueAxis*>(axis);
-  if (value == nullptr) return;
-  if (!r.valid()) r = Range{0.0, 1.0};
-  if (includeZero) {
-    r.lo = std::min(r.lo, 0.0);
-    r.hi = std::max(r.hi, 0.0);
-  }
-  if (r.hi - r.lo <= 0.0) {
-    const double half = std::max(std::abs(r.hi) * 0.1, 0.5);
-    r.lo -= half;
-    r.hi += half;
-  }
-  // Ticks at 1, 2 or 5 times a power of ten, the range rounded out to whole ticks.
-  const double step = niceStep((r.hi - r.lo) / kTargetTicks);
-  const double lo = std::floor(r.lo / step + 1e-9) * step;
-  const double hi = std::ceil(r.hi / step - 1e-9) * step;
-  // A little air beyond the outer ticks so markers on the edge are not cut in half (none
-  // below a zero the axis is anchored at); the ticks stay on the nice values.
-  const double pad = kEdgePadding * (hi - lo);
-  const double padLo = (includeZero && lo == 0.0) ? 0.0 : pad;
-  value->setTickType(QValueAxis::TicksDynamic);
-  value->setTickAnchor(lo);
-  value->setTickInterval(step);
-  value->setRange(lo - padLo, hi + pad);
-}
-
-void styleAxis(QAbstractAxis* axis) {
-  QFont labels = axis->labelsFont();
-  labels.setPointSizeF(9.0);
-  axis->setLabelsFont(labels);
-  axis->setLabelsColor(QColor(0x30, 0x30, 0x30));
-  QFont title = axis->titleFont();
-  title.setPointSizeF(9.5);
-  title.setBold(false);
-  axis->setTitleFont(title);
-  axis->setTitleBrush(QColor(0x20, 0x20, 0x20));
-  axis->setGridLineColor(QColor(0xdd, 0xdd, 0xdd));
-  axis->setMinorGridLineColor(QColor(0xf0, 0xf0, 0xf0));
-  axis->setLinePenColor(QColor(0x80, 0x80, 0x80));
-}
 
 }  // namespace
 
@@ -128,23 +53,34 @@ ChartView::ChartView(QWidget* parent) : QChartView(parent) {
   m_hoverItem->setBrush(QColor(0x20, 0x20, 0x20));
   m_hoverBox->hide();
 
+  // Our own legend, which wraps. QLegend keeps the markers (names, visibility) it mirrors:
+  // it stays "visible" (a hidden legend reports every marker hidden) but detached from the
+  // layout, transparent and out of sight.
+  QLegend* qtLegend = chart()->legend();
+  qtLegend->detachFromChart();
+  qtLegend->setOpacity(0.0);
+  qtLegend->setShowToolTips(false);
+  qtLegend->setGeometry(QRectF(-10000.0, -10000.0, 2000.0, 400.0));
+  m_legend = new ChartLegend(chart());
+  chart()->layout()->setContentsMargins(0, 0, 0, 0);
+  applyFonts();
+
   // The scene's own rect would otherwise grow to the union of every item ever shown
   // (event lines reach far beyond the plot), and exporters render scene()->sceneRect().
-  connect(chart(), &QGraphicsWidget::geometryChanged, this,
-          [this] { scene()->setSceneRect(chart()->sceneBoundingRect()); });
+  connect(chart(), &QGraphicsWidget::geometryChanged, this, [this] {
+    scene()->setSceneRect(chart()->sceneBoundingRect());
+    onChartResized();
+  });
   scene()->setSceneRect(chart()->sceneBoundingRect());
-  connect(chart(), &QChart::plotAreaChanged, this, [this] { updateEventTags(); });
+  connect(chart(), &QChart::plotAreaChanged, this, [this](const QRectF& plot) {
+    if (plot.width() > 20.0 && plot.height() > 20.0) {
+      m_plotReserve = chart()->size() - plot.size();
+    }
+    updateEventTags();
+  });
 }
 
 ChartView::~ChartView() = default;
-
-void ChartView::watchRange(QAbstractAxis* axis) {
-  if (auto* v = qobject_cast<QValueAxis*>(axis)) {
-    connect(v, &QValueAxis::rangeChanged, this, [this] { updateEventTags(); });
-  } else if (auto* l = qobject_cast<QLogValueAxis*>(axis)) {
-    connect(l, &QLogValueAxis::rangeChanged, this, [this] { updateEventTags(); });
-  }
-}
 
 void ChartView::applyLightTheme(QChart* c) {
   c->setTheme(QChart::ChartThemeLight);
@@ -181,51 +117,63 @@ QColor ChartView::paletteColor(int i) {
 
 QGraphicsScene* ChartView::exportScene() { return scene(); }
 
+void ChartView::setChartTitle(const QString& title) {
+  m_title = title;
+  chart()->setTitle(m_titleVisible ? m_title : QString());
+}
+
+void ChartView::setTitleVisible(bool on) {
+  if (on == m_titleVisible) return;
+  m_titleVisible = on;
+  chart()->setTitle(m_titleVisible ? m_title : QString());
+  updateLayout();
+  // Lay the chart out now, so that an export right after this call shows the change.
+  chart()->layout()->activate();
+}
+
+void ChartView::setLegendOrder(const QList<QAbstractSeries*>& first) { m_legend->setOrder(first); }
+
+void ChartView::setLegendGradient(QAbstractSeries* series, const QGradientStops& stops) {
+  m_legend->setGradient(series, stops);
+}
+
+void ChartView::applyFonts() {
+  QFont title = chart()->titleFont();
+  title.setPointSizeF(m_compact ? 10.0 : 11.0);
+  title.setBold(true);
+  chart()->setTitleFont(title);
+  QFont legend = chart()->legend()->font();
+  legend.setPointSizeF(m_compact ? 8.0 : 9.0);
+  m_legend->setFont(legend);
+  QFont hover = m_hoverItem->font();
+  hover.setPointSizeF(m_compact ? 8.0 : 9.0);
+  m_hoverItem->setFont(hover);
+  for (QGraphicsSimpleTextItem* tag : m_eventTags) {
+    QFont f = tag->font();
+    f.setPointSizeF(m_compact ? 7.5 : 8.5);
+    tag->setFont(f);
+  }
+  const auto axes = chart()->axes();
+  for (QAbstractAxis* a : axes) styleAxis(a);
+}
+
+void ChartView::updateLayout() {
+  const QSizeF size = chart()->size();
+  const bool compact = size.width() < kCompactWidth || size.height() < kCompactHeight;
+  if (compact != m_compact) {
+    m_compact = compact;
+    applyFonts();
+  }
+  const qreal legendH = m_legend->relayout(size.width() - 2 * kLegendSide);
+  m_legend->setPos(kLegendSide, size.height() - kLegendBottom - legendH);
+  const int bottom = legendH > 0.0 ? static_cast<int>(std::ceil(legendH)) + kLegendBottom + 6 : 6;
+  // Right: room for the last x tick label to overhang the plot.
+  const QMargins margins(6, m_titleVisible ? 4 : 8, 12, bottom);
+  if (chart()->margins() != margins) chart()->setMargins(margins);
+}
+
 QString ChartView::hoverText() const {
   return m_hoverBox->isVisible() ? m_hoverItem->text() : QString();
-}
-
-QAbstractAxis* ChartView::makeAxis(bool log) const {
-  QAbstractAxis* axis = nullptr;
-  if (log) {
-    auto* a = new QLogValueAxis;
-    a->setBase(10.0);
-    a->setLabelFormat(QStringLiteral("%g"));
-    a->setMinorTickCount(-1);
-    axis = a;
-  } else {
-    auto* a = new QValueAxis;
-    a->setLabelFormat(QStringLiteral("%.6g"));
-    axis = a;
-  }
-  styleAxis(axis);
-  return axis;
-}
-
-void ChartView::setupAxes(const QString& xTitle, const QString& yTitle) {
-  Q_ASSERT(m_axisX == nullptr && m_axisY == nullptr);
-  m_axisX = makeAxis(m_logX);
-  m_axisX->setTitleText(xTitle);
-  chart()->addAxis(m_axisX, Qt::AlignBottom);
-  m_axisY = makeAxis(m_logY);
-  m_axisY->setTitleText(yTitle);
-  chart()->addAxis(m_axisY, Qt::AlignLeft);
-  watchRange(m_axisX);
-  watchRange(m_axisY);
-}
-
-void ChartView::setupRightAxis(const QString& title) {
-  Q_ASSERT(m_axisY2 == nullptr);
-  m_axisY2 = makeAxis(false);
-  m_axisY2->setTitleText(title);
-  m_axisY2->setGridLineVisible(false);
-  chart()->addAxis(m_axisY2, Qt::AlignRight);
-}
-
-void ChartView::setRightRange(double lo, double hi) {
-  m_hasRightRange = true;
-  m_rightLo = lo;
-  m_rightHi = hi;
 }
 
 void ChartView::setHoverNames(const QString& x, const QString& y, const QString& y2) {
@@ -295,7 +243,10 @@ void ChartView::setPoints(QXYSeries* series, const QList<QPointF>& points) {
 
 void ChartView::hideLegendMarker(QChart* c, QAbstractSeries* series) {
   const auto markers = c->legend()->markers(series);
-  for (QLegendMarker* m : markers) m->setVisible(false);
+  for (QLegendMarker* m : markers) {
+    m->setVisible(false);
+    m->setProperty(ChartLegend::kHiddenProperty, true);
+  }
 }
 
 void ChartView::setEventLines(const std::vector<EventLine>& lines) {
@@ -310,7 +261,7 @@ void ChartView::setEventLines(const std::vector<EventLine>& lines) {
     m_eventSeries.push_back(s);
     auto* tag = new QGraphicsSimpleTextItem(chart());
     QFont f = tag->font();
-    f.setPointSizeF(8.5);
+    f.setPointSizeF(m_compact ? 7.5 : 8.5);
     tag->setFont(f);
     tag->setZValue(900);
     tag->hide();
@@ -356,6 +307,7 @@ void ChartView::updateEventLines() {
 
 void ChartView::updateEventTags() {
   const QRectF plot = chart()->plotArea();
+  std::vector<QRectF> placed;  // tags already drawn; a tag that would overlap goes lower
   for (std::size_t i = 0; i < m_eventTags.size(); ++i) {
     QGraphicsSimpleTextItem* tag = m_eventTags[i];
     const bool used =
@@ -372,84 +324,23 @@ void ChartView::updateEventTags() {
     }
     tag->setText(m_eventLines[i].tag);
     tag->setBrush(m_eventLines[i].pen.color().darker(130));
-    const double w = tag->boundingRect().width();
+    const QRectF box = tag->boundingRect();
     // Right of the line, or left of it when that would run out of the plot.
-    const double x = px + 3.0 + w <= plot.right() ? px + 3.0 : px - 3.0 - w;
-    tag->setPos(x, plot.top() + 2.0);
+    const double x = px + 3.0 + box.width() <= plot.right() ? px + 3.0 : px - 3.0 - box.width();
+    QRectF at(x, plot.top() + 2.0, box.width(), box.height());
+    for (bool moved = true; moved;) {
+      moved = false;
+      for (const QRectF& r : placed) {
+        if (r.adjusted(-2.0, 0.0, 2.0, 0.0).intersects(at)) {
+          at.moveTop(r.bottom() + 1.0);
+          moved = true;
+        }
+      }
+    }
+    placed.push_back(at);
+    tag->setPos(at.topLeft());
     tag->show();
   }
-}
-
-void ChartView::replaceAxis(bool xAxis, bool log) {
-  QAbstractAxis*& slot = xAxis ? m_axisX : m_axisY;
-  if (slot == nullptr) return;
-  if (chart()->isZoomed()) chart()->zoomReset();
-  QAbstractAxis* old = slot;
-  QAbstractAxis* axis = makeAxis(log);
-  axis->setTitleText(old->titleText());
-  chart()->addAxis(axis, xAxis ? Qt::AlignBottom : Qt::AlignLeft);
-  // Empty the series first: a log axis must never see a non-positive coordinate.
-  for (auto it = m_data.begin(); it != m_data.end(); ++it) it.key()->clear();
-  for (QLineSeries* s : m_eventSeries) s->clear();
-  for (const Attached& a : m_attached) {
-    if (!xAxis && a.side != Side::kLeft) continue;
-    a.series->detachAxis(old);
-    a.series->attachAxis(axis);
-  }
-  // Hide first: the presenter only deleteLater()s the axis' graphics items, which would
-  // otherwise still be drawn (e.g. by an export) until the event loop runs.
-  old->setVisible(false);
-  chart()->removeAxis(old);
-  delete old;
-  slot = axis;
-  watchRange(axis);
-  for (auto it = m_data.begin(); it != m_data.end(); ++it) applyFilter(it.key(), it.value());
-  resetZoom();
-}
-
-void ChartView::setLogX(bool on) {
-  if (on == m_logX) return;
-  m_logX = on;
-  replaceAxis(true, on);
-}
-
-void ChartView::setLogY(bool on) {
-  if (on == m_logY) return;
-  m_logY = on;
-  replaceAxis(false, on);
-}
-
-void ChartView::resetZoom() {
-  if (chart()->isZoomed()) chart()->zoomReset();
-  Range x;
-  Range left;
-  Range right;
-  for (auto it = m_data.cbegin(); it != m_data.cend(); ++it) {
-    if (!it->inRange) continue;
-    const QList<QPointF> shown = it.key()->points();
-    for (const QPointF& p : shown) {
-      x.add(p.x());
-      (it->side == Side::kLeft ? left : right).add(p.y());
-    }
-  }
-  for (const EventLine& e : m_eventLines) {
-    if (!m_logX || e.x > 0.0) x.add(e.x);
-  }
-  if (m_axisX != nullptr) applyRange(m_axisX, x, false);
-  if (m_axisY != nullptr) applyRange(m_axisY, left, m_leftIncludesZero && !m_logY);
-  if (m_axisY2 != nullptr) {
-    if (m_hasRightRange) {
-      right = Range{m_rightLo, m_rightHi};
-      static_cast<QValueAxis*>(m_axisY2)->setRange(m_rightLo, m_rightHi);
-    } else {
-      applyRange(m_axisY2, right, false);
-    }
-  }
-  updateEventLines();
-}
-
-void ChartView::autoRange() {
-  if (!chart()->isZoomed()) resetZoom();
 }
 
 QAbstractSeries* ChartView::anySeries(Side side) const {

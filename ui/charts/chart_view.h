@@ -6,16 +6,22 @@
 // user zooms (rubber band, mouse wheel; double-click returns to the data range), shows a
 // hover readout of the coordinates under the cursor, and draws vertical event lines
 // (learning-rate changes, end of burn-in) without legend markers.
+// Small plots stay readable: fonts, tick counts and tick-label precision follow the chart's
+// pixel size, the legend (ChartLegend, in place of QLegend) wraps onto several rows below
+// the plot, and the in-chart title is hidden unless asked for (the dashboard frames have
+// their own; exporters turn it on). Axis code lives in chart_axes.cpp.
 // Invariant: every series registered through addSeries() is attached to axisX() and to the
 // y axis of its side. GUI thread only.
 #pragma once
 
+#include <QBrush>
 #include <QChartView>
 #include <QColor>
 #include <QHash>
 #include <QList>
 #include <QPen>
 #include <QPointF>
+#include <QSizeF>
 #include <QString>
 #include <vector>
 
@@ -26,9 +32,12 @@ class QGraphicsRectItem;
 class QGraphicsScene;
 class QGraphicsSimpleTextItem;
 class QLineSeries;
+class QValueAxis;
 class QXYSeries;
 
 namespace driftscope::ui {
+
+class ChartLegend;
 
 class ChartView : public QChartView {
   Q_OBJECT
@@ -53,6 +62,15 @@ class ChartView : public QChartView {
   // The current hover readout ("" when the cursor is outside the plot area).
   QString hoverText() const;
 
+  // The chart's own title, drawn above the plot only when visible (default: hidden, as the
+  // dashboard frame shows a title already). Takes effect at once, also for exportScene().
+  void setTitleVisible(bool on);
+  bool titleVisible() const { return m_titleVisible; }
+  QString title() const { return m_title; }
+
+  // The legend under the plot (entries in drawing order, rows as laid out last).
+  const ChartLegend* chartLegend() const { return m_legend; }
+
   // White background, readable fonts, legend at the bottom, margins so nothing is clipped.
   static void applyLightTheme(QChart* chart);
   // Series colours in drawing order (colour-blind friendly "tab10" order).
@@ -67,6 +85,18 @@ class ChartView : public QChartView {
     QString label;  // shown by the hover readout near the line
     QString tag;    // short text drawn at the top of the line (e.g. "lr 0.05"), may be empty
   };
+
+  void setChartTitle(const QString& title);
+  // Legend: these series first (in this order); a colour gradient as a series' sample.
+  void setLegendOrder(const QList<QAbstractSeries*>& first);
+  void setLegendGradient(QAbstractSeries* series, const QGradientStops& stops);
+  // Re-reads series names and marker visibility into the legend and re-fits the layout;
+  // autoRange() and resetZoom() do this, subclasses that bypass them call it.
+  void updateLayout();
+  // Sets `axis` to exactly [lo, hi], with as many nice ticks as its pixel size allows.
+  void applyFixedRange(QValueAxis* axis, double lo, double hi) const;
+  // Fonts and colours of an axis for the current chart size.
+  void styleAxis(QAbstractAxis* axis) const;
 
   // Creates the bottom and left axes; call once from the subclass constructor.
   void setupAxes(const QString& xTitle, const QString& yTitle);
@@ -123,12 +153,22 @@ class ChartView : public QChartView {
 
   QAbstractAxis* makeAxis(bool log) const;
   void replaceAxis(bool xAxis, bool log);
+  // Tick interval and label precision for the axis' current range (after a zoom).
+  void retick(QAbstractAxis* axis);
+  void onChartResized();
+  void applyFonts();
   void applyFilter(QXYSeries* series, const SeriesData& data);
   void updateEventLines();
   void updateEventTags();
   void watchRange(QAbstractAxis* axis);
   QAbstractSeries* anySeries(Side side) const;
 
+  ChartLegend* m_legend = nullptr;
+  QString m_title;
+  bool m_titleVisible = false;
+  bool m_compact = true;         // small-chart fonts
+  bool m_applyingRange = false;  // resetZoom() is setting the ranges: no retick()
+  QSizeF m_plotReserve;          // chart size - plot area size at the last layout
   bool m_logX = false;
   bool m_logY = false;
   bool m_leftIncludesZero = false;

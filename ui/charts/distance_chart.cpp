@@ -12,20 +12,17 @@
 namespace driftscope::ui {
 
 DistanceChart::DistanceChart(QWidget* parent) : ChartView(parent) {
-  chart()->setTitle(
-      QStringLiteral("Distance from the reference w_ref, against permuted copies of it"));
+  setChartTitle(QStringLiteral("Distance from the reference w_ref, against permuted copies of it"));
   setupAxes(QStringLiteral("step"), QStringLiteral("distance ||w - w_ref||"));
-  setupRightAxis(QStringLiteral("weight norm ||w||"));
+  setupRightAxis(QStringLiteral("||w||"));
   setLeftIncludesZero(true);
-  // Eight entries do not fit in one row below the plot: list them on the right.
-  chart()->legend()->setAlignment(Qt::AlignRight);
   setHoverNames(QStringLiteral("step"), QStringLiteral("d"), QStringLiteral("||w||"));
 
   // The band first, so the curves are drawn over it.
   m_bandUpper = new QLineSeries;
   m_bandLower = new QLineSeries;
   m_band = new QAreaSeries(m_bandUpper, m_bandLower);
-  m_band->setName(QStringLiteral("baseline 5-95 %"));
+  m_band->setName(QStringLiteral("perm. band 5\u201395%"));
   addAreaSeries(m_band, Side::kLeft);
   QColor fill(0x9e, 0xb9, 0xd4);
   fill.setAlpha(90);
@@ -33,20 +30,21 @@ DistanceChart::DistanceChart(QWidget* parent) : ChartView(parent) {
   m_band->setPen(QPen(QColor(0x9e, 0xb9, 0xd4), 1.0));
 
   m_bandMean = new QLineSeries;
-  m_bandMean->setName(QStringLiteral("baseline mean"));
+  m_bandMean->setName(QStringLiteral("band mean"));
   addSeries(m_bandMean, Side::kLeft, QPen(QColor(0x3b, 0x5b, 0x80), 1.5, Qt::DashLine));
   m_nearest = new QLineSeries;
-  m_nearest->setName(QStringLiteral("nearest transposition"));
+  m_nearest->setName(QStringLiteral("nearest swap"));
   addSeries(m_nearest, Side::kLeft, QPen(QColor(0x3b, 0x5b, 0x80), 1.5, Qt::DotLine));
 
   m_distance = new QLineSeries;
-  m_distance->setName(QStringLiteral("d(w_ref, w_M)"));
+  m_distance->setName(QStringLiteral("d(w_ref, w)"));
   addSeries(m_distance, Side::kLeft, QPen(paletteColor(0), 2.0));
+  // Computed every few snapshots only: small dots on a dashed line, not hiding d.
   m_aligned = new QLineSeries;
-  m_aligned->setName(QStringLiteral("aligned d_align"));
-  addSeries(m_aligned, Side::kLeft, QPen(paletteColor(3), 1.5));
+  m_aligned->setName(QStringLiteral("aligned"));
+  addSeries(m_aligned, Side::kLeft, QPen(paletteColor(3), 1.5, Qt::DashLine));
   m_aligned->setPointsVisible(true);
-  m_aligned->setMarkerSize(5.0);
+  m_aligned->setMarkerSize(2.5);
   m_radial = new QLineSeries;
   m_radial->setName(QStringLiteral("|radial|"));
   addSeries(m_radial, Side::kLeft, QPen(paletteColor(1), 1.2));
@@ -56,6 +54,9 @@ DistanceChart::DistanceChart(QWidget* parent) : ChartView(parent) {
   m_weightNorm = new QLineSeries;
   m_weightNorm->setName(QStringLiteral("||w|| (right)"));
   addSeries(m_weightNorm, Side::kRight, QPen(paletteColor(7), 1.2, Qt::DashDotLine));
+  // The measurements first, then the yardstick.
+  setLegendOrder(
+      {m_distance, m_aligned, m_radial, m_tangential, m_weightNorm, m_band, m_bandMean, m_nearest});
   resetZoom();
 }
 

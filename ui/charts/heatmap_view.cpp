@@ -75,6 +75,12 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent) {
 
 HeatmapView::~HeatmapView() = default;
 
+void HeatmapView::setTitleVisible(bool on) {
+  if (on == m_titleVisible) return;
+  m_titleVisible = on;
+  update();
+}
+
 QSize HeatmapView::sizeHint() const { return {560, 480}; }
 QSize HeatmapView::minimumSizeHint() const { return {240, 200}; }
 
@@ -118,7 +124,7 @@ HeatmapView::Layout HeatmapView::layoutFor(const QRect& target) const {
   const QFontMetrics tfm(titleFont(font()));
   const int lineH = fm.height();
   Layout l;
-  const int titleH = tfm.height();
+  const int titleH = m_titleVisible ? tfm.height() : 0;
 
   // Widest labels: snapshot indices on the left, colour-bar values on the right.
   int maxIndex = 0;
@@ -130,7 +136,7 @@ HeatmapView::Layout HeatmapView::layoutFor(const QRect& target) const {
 
   const int left = kPad + lineH + kPad + indexW + kTick + 2;
   const int right = kBarGap + kBarWidth + kTick + 3 + valueW + kPad + lineH + kPad;
-  const int top = target.top() + kPad + titleH + kPad + lineH / 2;
+  const int top = target.top() + kPad + (titleH > 0 ? titleH + kPad : 0) + lineH / 2;
   const int bottom = kTick + 2 + lineH + kPad + lineH + kPad;
   const int availW = target.right() - target.left() + 1 - left - right;
   const int availH = target.bottom() + 1 - top - bottom;
@@ -171,8 +177,10 @@ void HeatmapView::paintTo(QPainter& p, const QRect& target) const {
   const QFontMetrics fm(font());
 
   p.setPen(text);
-  p.setFont(titleFont(font()));
-  p.drawText(l.title, Qt::AlignHCenter | Qt::AlignVCenter, titleText());
+  if (m_titleVisible) {
+    p.setFont(titleFont(font()));
+    p.drawText(l.title, Qt::AlignHCenter | Qt::AlignVCenter, titleText());
+  }
   p.setFont(font());
 
   const int c = size();

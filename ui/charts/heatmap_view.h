@@ -1,6 +1,7 @@
 // HeatmapView: the C x C matrix of pairwise distances ||w_i - w_j|| between the snapshots
 // of the ring (chronological), painted with QPainter (not Qt Charts) as a square image in
-// viridis with a colour bar, snapshot-index ticks and a title. Hovering shows the cell's
+// viridis with a colour bar, snapshot-index ticks and an optional title (hidden by default:
+// the dashboard frame has one; exporters turn it on). Hovering shows the cell's
 // value; clicking a row emits that row's snapshot index (the window uses it to pick a new
 // reference). Text follows the palette, so it reads in light and dark themes.
 // GUI thread only; holds a shared_ptr to the immutable RingAnalysis it shows.
@@ -27,6 +28,10 @@ class HeatmapView : public QWidget {
   ~HeatmapView() override;
 
   void setState(const driftscope::AnalysisState& s, const PlotContext& ctx);
+
+  // The title above the map; hidden by default.
+  void setTitleVisible(bool on);
+  bool titleVisible() const { return m_titleVisible; }
 
   // Paints the whole view (title, map, axes, colour bar) into `target` of any painter.
   void paintTo(QPainter& p, const QRect& target) const;
@@ -64,6 +69,7 @@ class HeatmapView : public QWidget {
   std::shared_ptr<const RingAnalysis> m_ring;
   QImage m_image;  // C x C, one pixel per cell
   double m_max = 0.0;
+  bool m_titleVisible = false;
 };
 
 }  // namespace driftscope::ui

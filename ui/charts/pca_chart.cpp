@@ -31,34 +31,38 @@ QString componentTitle(int component, const std::vector<double>& ratio) {
 }  // namespace
 
 PcaChart::PcaChart(QWidget* parent) : ChartView(parent) {
-  chart()->setTitle(QStringLiteral("Trajectory on the principal components of the ring"));
+  setChartTitle(QStringLiteral("Trajectory on the principal components of the ring"));
   setupAxes(QStringLiteral("PC1"), QStringLiteral("PC2"));
   setHoverNames(QStringLiteral("PC1"), QStringLiteral("PC2"));
+  QGradientStops time;
   for (int k = 0; k < kSegments; ++k) {
     auto* s = new QLineSeries;
-    const QColor c = viridis(kSegments > 1 ? k / static_cast<double>(kSegments - 1) : 0.0);
+    const double t = kSegments > 1 ? k / static_cast<double>(kSegments - 1) : 0.0;
+    const QColor c = viridis(t);
+    time.append({t, c});
     addSeries(s, Side::kLeft, QPen(c, 2.0));
     s->setColor(c);
     s->setPointsVisible(true);
-    s->setMarkerSize(5.0);
+    s->setMarkerSize(2.5);
     if (k == 0) {
-      s->setName(QStringLiteral("trajectory (colour = time: dark old, yellow new)"));
+      s->setName(QStringLiteral("trajectory, old \u2192 new"));
     } else {
       hideLegendMarker(chart(), s);
     }
     m_segments.push_back(s);
   }
+  setLegendGradient(m_segments.front(), time);
   m_start = new QScatterSeries;
   m_start->setName(QStringLiteral("start"));
   m_start->setMarkerShape(QScatterSeries::MarkerShapeCircle);
-  m_start->setMarkerSize(13.0);
+  m_start->setMarkerSize(11.0);
   addSeries(m_start, Side::kLeft, QPen(Qt::white, 1.5));
   m_start->setColor(QColor(0x2c, 0xa0, 0x2c));
   m_start->setBorderColor(Qt::white);
   m_end = new QScatterSeries;
   m_end->setName(QStringLiteral("end"));
   m_end->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
-  m_end->setMarkerSize(12.0);
+  m_end->setMarkerSize(10.0);
   addSeries(m_end, Side::kLeft, QPen(Qt::white, 1.5));
   m_end->setColor(QColor(0xd6, 0x27, 0x28));
   m_end->setBorderColor(Qt::white);
@@ -113,10 +117,10 @@ void PcaChart::rebuild() {
 }
 
 VarianceChart::VarianceChart(QWidget* parent) : ChartView(parent) {
-  chart()->setTitle(QStringLiteral("Explained variance per principal component"));
+  setChartTitle(QStringLiteral("Explained variance per principal component"));
   m_bars = new QBarSeries;
   m_trajectory = new QBarSet(QStringLiteral("trajectory"));
-  m_randomWalk = new QBarSet(QStringLiteral("random walk (Antognini & Sohl-Dickstein 2018)"));
+  m_randomWalk = new QBarSet(QStringLiteral("random walk"));
   m_bars->append(m_trajectory);
   m_bars->append(m_randomWalk);
   chart()->addSeries(m_bars);
@@ -131,17 +135,8 @@ VarianceChart::VarianceChart(QWidget* parent) : ChartView(parent) {
   m_values = new QValueAxis;
   m_values->setTitleText(QStringLiteral("explained variance (%)"));
   m_values->setLabelFormat(QStringLiteral("%.0f"));
-  for (QAbstractAxis* a :
-       {static_cast<QAbstractAxis*>(m_categories), static_cast<QAbstractAxis*>(m_values)}) {
-    QFont f = a->labelsFont();
-    f.setPointSizeF(9.0);
-    a->setLabelsFont(f);
-    QFont t = a->titleFont();
-    t.setPointSizeF(9.5);
-    t.setBold(false);
-    a->setTitleFont(t);
-    a->setGridLineColor(QColor(0xdd, 0xdd, 0xdd));
-  }
+  styleAxis(m_categories);
+  styleAxis(m_values);
   m_categories->setGridLineVisible(false);
   chart()->addAxis(m_categories, Qt::AlignBottom);
   chart()->addAxis(m_values, Qt::AlignLeft);
@@ -152,9 +147,12 @@ VarianceChart::VarianceChart(QWidget* parent) : ChartView(parent) {
   connect(m_bars, &QBarSeries::hovered, this, [this](bool status, int index, QBarSet* set) {
     m_barHover.clear();
     if (status && set != nullptr && index >= 0 && index < set->count()) {
+      const QString name = set == m_randomWalk
+                               ? QStringLiteral("random walk (Antognini & Sohl-Dickstein 2018)")
+                               : set->label();
       m_barHover = QStringLiteral("PC%1, %2: %3 %")
                        .arg(index + 1)
-                       .arg(set->label(), QString::number(set->at(index), 'f', 1));
+                       .arg(name, QString::number(set->at(index), 'f', 1));
     }
     showHover(m_barHover);
   });
@@ -191,12 +189,9 @@ void VarianceChart::setState(const driftscope::AnalysisState& s, const PlotConte
 
 void VarianceChart::resetZoom() {
   if (chart()->isZoomed()) chart()->zoomReset();
-  double hi = 0.0;
-  for (QBarSet* set : {m_trajectory, m_randomWalk}) {
-    for (int i = 0; i < set->count(); ++i) hi = std::max(hi, set->at(i));
-  }
-  m_values->setRange(0.0, hi > 0.0 ? hi * 1.08 : 100.0);
-  m_values->applyNiceNumbers();
+  updateLayout();
+  // Shares of the variance: always the whole 0-100 % scale, ticks as the height allows.
+  applyFixedRange(m_values, 0.0, 100.0);
 }
 
 QString VarianceChart::hoverTextAt(const QPointF& /*pos*/) { return m_barHover; }

@@ -8,7 +8,7 @@
 namespace driftscope::ui {
 
 TrainingChart::TrainingChart(QWidget* parent) : ChartView(parent) {
-  chart()->setTitle(QStringLiteral("Training"));
+  setChartTitle(QStringLiteral("Training"));
   setupAxes(QStringLiteral("epoch"), QStringLiteral("cross-entropy loss"));
   setupRightAxis(QStringLiteral("test accuracy (%)"));
   setRightRange(0.0, 100.0);
@@ -16,13 +16,13 @@ TrainingChart::TrainingChart(QWidget* parent) : ChartView(parent) {
   setHoverNames(QStringLiteral("epoch"), QStringLiteral("loss"), QStringLiteral("acc %"));
 
   m_trainLoss = new QLineSeries;
-  m_trainLoss->setName(QStringLiteral("train loss (full set, per epoch)"));
+  m_trainLoss->setName(QStringLiteral("train loss"));
   addSeries(m_trainLoss, Side::kLeft, QPen(paletteColor(0), 2.0));
   m_testLoss = new QLineSeries;
   m_testLoss->setName(QStringLiteral("test loss"));
   addSeries(m_testLoss, Side::kLeft, QPen(paletteColor(1), 2.0));
   m_testAcc = new QLineSeries;
-  m_testAcc->setName(QStringLiteral("test accuracy"));
+  m_testAcc->setName(QStringLiteral("test acc. (right)"));
   addSeries(m_testAcc, Side::kRight, QPen(paletteColor(2), 1.5, Qt::DashLine));
   resetZoom();
 }
