@@ -35,7 +35,7 @@ void onSignal(int) { g_interrupted.store(true); }
 struct Flags {
   std::string config;
   std::string out;
-  std::optional<std::string> dataset, layers, activation, loss, burnIn, sampling;
+  std::optional<std::string> dataset, layers, activation, loss, burnIn, sampling, pins;
   std::optional<float> lr, momentum, weightDecay;
   std::optional<int> batch, threads, epochs, recordEvery, capacity, baselineSamples, alignEvery,
       evalSubset, pathPoints;
@@ -105,6 +105,25 @@ Status applyFlags(const Flags& f, RunConfig& c) {
     c.memoryLimitBytes = static_cast<std::uint64_t>(*f.memoryLimitMb * 1024 * 1024);
   }
   if (f.noStandardize) c.standardize = false;
+  if (f.pins) {
+    c.pinAfterSteps.clear();
+    std::size_t start = 0;
+    while (start <= f.pins->size()) {
+      const std::size_t comma = f.pins->find(',', start);
+      const std::string part =
+          f.pins->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      try {
+        std::size_t used = 0;
+        const long long v = std::stoll(part, &used);
+        if (used != part.size() || v < 0) throw std::invalid_argument("bad");
+        c.pinAfterSteps.push_back(v);
+      } catch (const std::exception&) {
+        return Status::error("--pin-after-steps: \"" + part + "\" is not a step count");
+      }
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
   return Status::ok();
 }
 
@@ -218,6 +237,9 @@ int runCommand(int argc, char** argv) {
   app.add_option("--eval-subset", f.evalSubset,
                  "Test inputs for the path loss and the function-space distance (default: " + std::to_string(d.evalSubset) + ")");
   app.add_option("--path-points", f.pathPoints, "Points along the straight path (default: " + std::to_string(d.pathPoints) + ")");
+  app.add_option("--pin-after-steps", f.pins,
+                 "Aging: pin the snapshots taken this many steps after recording starts as extra "
+                 "references, e.g. 1000,4000 (up to 4; written to aging.csv)");
   app.add_option("--memory-limit-mb", f.memoryLimitMb, "Largest ring allowed (default: half of physical memory)");
   app.add_flag("--no-standardize", f.noStandardize, "Keep pixels in [0, 1] instead of standardising them");
   app.add_flag("--no-figures", f.noFigures, "Write the data files only, no PNG/SVG plots");

@@ -46,6 +46,19 @@ void markField(QWidget* w, const QString& reason, const QString& normalTip) {
 
 }  // namespace
 
+std::optional<std::vector<std::int64_t>> ControlPanel::parsePins(const QString& text) {
+  std::vector<std::int64_t> pins;
+  const QString trimmed = text.trimmed();
+  if (trimmed.isEmpty()) return pins;
+  for (const QString& part : trimmed.split(QLatin1Char(','))) {
+    bool ok = false;
+    const qlonglong v = part.trimmed().toLongLong(&ok);
+    if (!ok || v < 0) return std::nullopt;
+    pins.push_back(v);
+  }
+  return pins;
+}
+
 ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
 
@@ -135,6 +148,11 @@ ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
   m_baselineSamples = new QSpinBox(recBox);
   m_baselineSamples->setRange(2, 1000000);
   rec->addRow(tr("Baseline samples"), m_baselineSamples);
+  m_pins = new QLineEdit(recBox);
+  m_pins->setPlaceholderText(tr("e.g. 1000,4000 (optional)"));
+  m_pins->setToolTip(tr("Aging: snapshots this many steps after recording starts become extra "
+                        "references (up to 4); Ctrl+click a heatmap row pins one by hand."));
+  rec->addRow(tr("Pin references at"), m_pins);
   layout->addWidget(recBox);
 
   m_error = new QLabel(this);
@@ -160,6 +178,7 @@ ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
     Q_EMIT configEdited();
   };
   connect(m_hidden, &QLineEdit::textChanged, this, edited);
+  connect(m_pins, &QLineEdit::textChanged, this, edited);
   for (QSpinBox* s : {m_batch, m_seed, m_threads, m_burnIn, m_epochs, m_recordEvery,
                       m_capacity, m_baselineSamples}) {
     connect(s, &QSpinBox::valueChanged, this, edited);
@@ -267,6 +286,8 @@ RunConfig ControlPanel::config() const {
   c.recordEvery = m_recordEvery->value();
   c.capacity = m_capacity->value();
   c.baselineSamples = m_baselineSamples->value();
+  c.pinAfterSteps.clear();
+  if (auto pins = parsePins(m_pins->text())) c.pinAfterSteps = *pins;
   c.lrHistory.clear();
   return c;
 }
@@ -297,12 +318,19 @@ void ControlPanel::setConfig(const RunConfig& c) {
   m_recordEvery->setValue(c.recordEvery);
   m_capacity->setValue(c.capacity);
   m_baselineSamples->setValue(c.baselineSamples);
+  QStringList pins;
+  for (std::int64_t p : c.pinAfterSteps) pins << QString::number(p);
+  m_pins->setText(pins.join(QLatin1Char(',')));
   revalidate();
 }
 
 QString ControlPanel::validationError() const {
   auto hidden = parseHiddenSizes(m_hidden->text().toStdString());
   if (!hidden) return QString::fromStdString(hidden.message());
+  if (!parsePins(m_pins->text())) {
+    return tr("pin references at: \"%1\" is not a list of step counts like 1000,4000")
+        .arg(m_pins->text());
+  }
   if (m_dataset->currentData().toString() == QLatin1String("idx") && m_idxFiles.size() != 4) {
     return tr("data set: choose four IDX files");
   }
@@ -324,6 +352,9 @@ void ControlPanel::revalidate() {
   markField(m_hidden, hidden ? QString() : QString::fromStdString(hidden.message()),
             tr("Hidden layer sizes, e.g. 128 or 256,256"));
   const QString error = validationError();
+  markField(m_pins,
+            error.contains(QLatin1String("pin")) ? error : QString(),
+            tr("Aging: steps after recording starts at which to pin extra references"));
   markField(m_capacity, error.contains(QLatin1String("\"capacity\"")) ? error : QString(),
             tr("Snapshots kept in memory"));
   markField(m_burnIn, error.contains(QLatin1String("\"burn_in\"")) ? error : QString(),
@@ -344,7 +375,7 @@ void ControlPanel::setRunState(bool running, bool paused) {
   for (QWidget* w : std::initializer_list<QWidget*>{
            m_batch, m_momentum, m_weightDecay, m_loss, m_hidden, m_activation, m_seed,
            m_threads, m_dataset, m_burnInAuto, m_epochs, m_recordEvery, m_capacity,
-           m_baselineSamples}) {
+           m_baselineSamples, m_pins}) {
     w->setEnabled(!running);
     if (running) w->setToolTip(tr(kLockedTip));
   }

@@ -9,6 +9,9 @@
 #include <QString>
 #include <QWidget>
 
+#include <optional>
+#include <vector>
+
 #include "core/config/run_config.h"
 
 class QCheckBox;
@@ -46,6 +49,8 @@ class ControlPanel : public QWidget {
   QComboBox* datasetCombo() const { return m_dataset; }
   // Sets the data set to four IDX files (as "Open IDX files..." does).
   void setIdxFiles(const QStringList& paths);
+  // "1000, 4000" -> {1000, 4000}; empty -> {}; nullopt when not a list of counts.
+  static std::optional<std::vector<std::int64_t>> parsePins(const QString& text);
 
  Q_SIGNALS:
   void startPauseClicked();
@@ -79,6 +84,7 @@ class ControlPanel : public QWidget {
   QSpinBox* m_capacity = nullptr;
   QLabel* m_memory = nullptr;
   QSpinBox* m_baselineSamples = nullptr;
+  QLineEdit* m_pins = nullptr;
   QLabel* m_error = nullptr;
   QPushButton* m_start = nullptr;
   QPushButton* m_stop = nullptr;

@@ -134,8 +134,14 @@ MainWindow::MainWindow(QWidget* parent)
     showError(tr("Could not start: %1").arg(m));
     updateRunControls();
   });
-  connect(m_heatmap, &HeatmapView::snapshotClicked, this,
-          [this](int index) { m_controller->requestReference(index); });
+  connect(m_heatmap, &HeatmapView::snapshotClicked, this, [this](int index) {
+    // Click: new reference for every plot. Ctrl+click: pin as an extra (aging) reference.
+    if (QApplication::keyboardModifiers() & Qt::ControlModifier) {
+      m_controller->pinReference(index);
+    } else {
+      m_controller->requestReference(index);
+    }
+  });
   updateRunControls();
 }
 
@@ -182,8 +188,11 @@ void MainWindow::buildMenus() {
   QAction* reset = run->addAction(tr("Reset"), this, [this] { resetRun(); });
   reset->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
   run->addSeparator();
-  QAction* ref = run->addAction(tr("Set reference..."), this, [this] { chooseReference(); });
+  QAction* ref = run->addAction(tr("Set reference..."), this, [this] { chooseReference(false); });
   ref->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+  QAction* pin = run->addAction(tr("Pin extra reference (aging)..."), this,
+                                [this] { chooseReference(true); });
+  pin->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P));
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
   m_logAction = view->addAction(tr("&Logarithmic distance axis"));
@@ -319,6 +328,22 @@ void MainWindow::render(const AnalysisState& s) {
   ctx.timeInEpochs = m_epochAxisAction->isChecked();
   m_training->setState(s, ctx);
   m_distance->setState(s, ctx);
+  // Pinned references: d(w_pin, w) against the lag since the pin, drawn from the start of
+  // recording so they overlay d(w_N, w) against its own lag (the aging picture).
+  std::vector<std::pair<QString, QList<QPointF>>> pinned;
+  if (!s.distances.empty()) {
+    const double x0 = static_cast<double>(s.distances.front().meta.step);
+    for (const PinnedCurve& c : s.pinned) {
+      QList<QPointF> points;
+      points.reserve(static_cast<qsizetype>(c.points.size()));
+      for (const PinnedPoint& p : c.points) {
+        const double x = x0 + static_cast<double>(p.lagSteps);
+        points.append(QPointF(ctx.timeInEpochs ? x / ctx.stepsPerEpoch : x, p.distance));
+      }
+      pinned.emplace_back(tr("pin #%1, vs lag").arg(c.reference.index), points);
+    }
+  }
+  m_distance->setExtraCurves(pinned);
   m_heatmap->setState(s, ctx);
   m_pca->setState(s, ctx);
   m_variance->setState(s, ctx);
@@ -348,7 +373,7 @@ void MainWindow::render(const AnalysisState& s) {
   if (!s.message.empty()) m_message->setText(QString::fromStdString(s.message));
 }
 
-void MainWindow::chooseReference() {
+void MainWindow::chooseReference(bool pinned) {
   const auto s = m_controller->latest();
   if (!s || !s->ring || s->ring->snapshots.empty()) {
     showError(tr("No snapshots yet: the reference can be set once recording has started."));
@@ -358,10 +383,15 @@ void MainWindow::chooseReference() {
   const int last = s->ring->snapshots.back().index;
   bool ok = false;
   const int index = QInputDialog::getInt(
-      this, tr("Set reference"),
+      this, pinned ? tr("Pin an extra reference") : tr("Set reference"),
       tr("Snapshot index (%1 to %2 are in the ring):").arg(first).arg(last),
       s->reference ? s->reference->index : first, first, last, 1, &ok);
-  if (ok) m_controller->requestReference(index);
+  if (!ok) return;
+  if (pinned) {
+    m_controller->pinReference(index);
+  } else {
+    m_controller->requestReference(index);
+  }
 }
 
 void MainWindow::showShortcuts() {
@@ -371,7 +401,8 @@ void MainWindow::showShortcuts() {
          "<tr><td>Space</td><td>Start / Pause / Resume</td></tr>"
          "<tr><td>Ctrl+.</td><td>Stop</td></tr>"
          "<tr><td>Ctrl+R</td><td>Reset</td></tr>"
-         "<tr><td>Ctrl+Shift+R</td><td>Set reference</td></tr>"
+         "<tr><td>Ctrl+Shift+R</td><td>Set reference (or click a heatmap row)</td></tr>"
+         "<tr><td>Ctrl+Shift+P</td><td>Pin an extra reference (or Ctrl+click a row)</td></tr>"
          "<tr><td>Ctrl+L</td><td>Logarithmic distance axis</td></tr>"
          "<tr><td>Ctrl+0</td><td>Reset zoom (or double-click a plot)</td></tr>"
          "<tr><td>Ctrl+N</td><td>New run</td></tr>"

@@ -74,7 +74,7 @@ class MainWindow : public QMainWindow {
   void showError(const QString& message);
   void updateRunControls();
   void render(const AnalysisState& state);
-  void chooseReference();
+  void chooseReference(bool pinned);
   void showShortcuts();
   void showAbout();
   void registerPlots();

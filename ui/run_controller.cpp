@@ -258,6 +258,10 @@ void RunController::requestReference(int snapshotIndex) {
   if (auto e = experiment()) e->requestReference(snapshotIndex);
 }
 
+void RunController::pinReference(int snapshotIndex) {
+  if (auto e = experiment()) e->pinReference(snapshotIndex);
+}
+
 void RunController::poll() {
   const auto state = latest();
   if (!state) return;

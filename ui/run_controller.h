@@ -46,6 +46,7 @@ class RunController : public QObject {
   void reset();  // abort() and forget the experiment (the plots empty)
   void setLearningRate(double lr);
   void requestReference(int snapshotIndex);
+  void pinReference(int snapshotIndex);
 
   std::shared_ptr<const AnalysisState> latest() const;
   // The experiment of the current or last run (null before the first start).

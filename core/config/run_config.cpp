@@ -85,7 +85,7 @@ const std::set<std::string>& knownKeys() {
       "batch", "momentum", "weight_decay", "sampling", "seed", "threads", "burn_in",
       "burn_in_patience", "burn_in_improvement", "epochs", "record_every", "capacity",
       "memory_limit_mb", "baseline_samples", "align_every", "path_points", "eval_subset",
-      "msd_lag_min", "msd_lag_max", "lr_history"};
+      "msd_lag_min", "msd_lag_max", "lr_history", "pin_after_steps"};
   return keys;
 }
 
@@ -208,6 +208,15 @@ Result<ConfigParse> configFromJson(const json& j, const RunConfig& base) {
   if (!(s = readInt(j, "eval_subset", c.evalSubset))) return s;
   if (!(s = readInt(j, "msd_lag_min", c.msdLagMin))) return s;
   if (!(s = readInt(j, "msd_lag_max", c.msdLagMax))) return s;
+  if (j.contains("pin_after_steps")) {
+    const json& v = j.at("pin_after_steps");
+    if (!v.is_array()) return typeError("pin_after_steps", "an array of step counts", v);
+    c.pinAfterSteps.clear();
+    for (const json& e : v) {
+      if (!e.is_number_integer()) return typeError("pin_after_steps", "an array of integers", v);
+      c.pinAfterSteps.push_back(e.get<std::int64_t>());
+    }
+  }
   if (j.contains("lr_history")) {
     const json& v = j.at("lr_history");
     if (!v.is_array()) return typeError("lr_history", "an array of {step, lr}", v);
@@ -265,6 +274,7 @@ json configToJson(const RunConfig& c) {
   j["eval_subset"] = c.evalSubset;
   j["msd_lag_min"] = c.msdLagMin;
   j["msd_lag_max"] = c.msdLagMax;
+  j["pin_after_steps"] = c.pinAfterSteps;
   json hist = json::array();
   for (const LrChange& ch : c.lrHistory) hist.push_back({{"step", ch.step}, {"lr", decimal(ch.lr)}});
   j["lr_history"] = hist;
@@ -364,6 +374,17 @@ Status validateConfig(const RunConfig& c, int inputSize, int classes) {
   if (c.msdLagMax != 0 && c.msdLagMax <= c.msdLagMin) {
     return rangeError("msd_lag_max", std::to_string(c.msdLagMax),
                       "must be 0 (automatic) or greater than msd_lag_min");
+  }
+  if (c.pinAfterSteps.size() > 4) {
+    return rangeError("pin_after_steps", std::to_string(c.pinAfterSteps.size()) + " entries",
+                      "is more than the 4 extra references allowed");
+  }
+  for (std::size_t k = 0; k < c.pinAfterSteps.size(); ++k) {
+    if (c.pinAfterSteps[k] < 0 || (k > 0 && c.pinAfterSteps[k] <= c.pinAfterSteps[k - 1])) {
+      return rangeError("pin_after_steps", "entry " + std::to_string(k + 1) + " (" +
+                                               std::to_string(c.pinAfterSteps[k]) + ")",
+                        "must be >= 0 and larger than the one before");
+    }
   }
   const std::uint64_t need = ringBytes(c);
   const std::uint64_t limit = effectiveMemoryLimit(c);

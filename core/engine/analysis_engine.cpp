@@ -42,6 +42,7 @@ AnalysisOptions AnalysisOptions::fromConfig(const RunConfig& c) {
   o.msdLagMax = c.msdLagMax;
   o.recordEvery = c.recordEvery;
   o.threads = c.sgd.threads;
+  o.pinAfterSteps = c.pinAfterSteps;
   return o;
 }
 
@@ -198,6 +199,14 @@ void AnalysisEngine::runWithRing(RingTask fn) {
   fn(m_ring, latest());
 }
 
+void AnalysisEngine::pinReference(int snapshotIndex) {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_pinRequests.push_back(snapshotIndex);
+  }
+  m_wake.notify_one();
+}
+
 void AnalysisEngine::threadMain() {
   auto lastFull = Clock::now() - std::chrono::hours(1);
   auto lastPublish = Clock::now() - std::chrono::hours(1);
@@ -208,6 +217,7 @@ void AnalysisEngine::threadMain() {
     bool haveJob = false;
     int referenceRequest = -1;
     std::vector<RingTask> tasks;
+    std::vector<int> pins;
     bool finishing = false;
     {
       std::unique_lock<std::mutex> lock(m_mutex);
@@ -216,7 +226,7 @@ void AnalysisEngine::threadMain() {
       m_wake.wait_for(lock, idle ? std::chrono::milliseconds(100) : std::chrono::milliseconds(20),
                       [&] {
                         return !m_pending.empty() || m_referenceRequest >= 0 ||
-                               !m_ringTasks.empty() ||
+                               !m_ringTasks.empty() || !m_pinRequests.empty() ||
                                m_finishRequested || m_stopRequested || m_dirty;
                       });
       if (m_stopRequested) return;
@@ -229,6 +239,7 @@ void AnalysisEngine::threadMain() {
       }
       referenceRequest = std::exchange(m_referenceRequest, -1);
       tasks.swap(m_ringTasks);
+      pins.swap(m_pinRequests);
       finishing = m_finishRequested && m_pending.empty() && !haveJob;
     }
     if (haveJob) {
@@ -238,6 +249,16 @@ void AnalysisEngine::threadMain() {
       unpublished = true;
       std::lock_guard<std::mutex> lock(m_mutex);
       m_freeBuffers.push_back(std::move(job.params));
+    }
+    for (int index : pins) {
+      const int slot = m_ring.slotOfIndex(index);
+      if (slot < 0) {
+        m_analysisMessage = "snapshot " + std::to_string(index) +
+                            " is no longer in the ring; nothing pinned";
+      } else {
+        pin(slot);
+      }
+      unpublished = true;
     }
     if (referenceRequest >= 0) {
       changeReference(referenceRequest);
@@ -313,7 +334,43 @@ void AnalysisEngine::processSnapshot(const Pending& p) {
   m_distances.push_back(measure(w, p.meta, align));
   const FunctionDistance fd = functionDistance(m_mlp, m_functionRef, w, m_evalInputs, m_workspace);
   m_function.push_back({p.meta, fd.disagreement, fd.kl});
+  for (std::size_t k = 0; k < m_pinned.size(); ++k) {
+    m_pinned[k].points.push_back({p.meta.step - m_pinned[k].reference.step,
+                                  l2Distance(m_pinnedWeights[k].data(), w, m_ring.paramCount())});
+  }
   ++m_snapshotsTaken;
+  // Automatic pins at fixed waiting times after recording started.
+  const auto& waits = m_options.pinAfterSteps;
+  const std::int64_t since = p.meta.step - m_distances.front().meta.step;
+  if (m_nextAutoPin < waits.size() && since >= waits[m_nextAutoPin]) {
+    ++m_nextAutoPin;
+    pin(slot);
+  }
+}
+
+void AnalysisEngine::pin(int slot) {
+  const SnapshotMeta& meta = m_ring.slotMeta(slot);
+  if (static_cast<int>(m_pinned.size()) >= AnalysisOptions::kMaxPinned) {
+    m_analysisMessage = "already " + std::to_string(AnalysisOptions::kMaxPinned) +
+                        " pinned references; snapshot " + std::to_string(meta.index) +
+                        " not pinned";
+    return;
+  }
+  for (const PinnedCurve& c : m_pinned) {
+    if (c.reference.index == meta.index) return;
+  }
+  PinnedCurve curve;
+  curve.reference = meta;
+  const float* w = m_ring.slotData(slot);
+  // Backfill from the snapshots after it that the ring still holds.
+  for (int s : m_ring.chronological()) {
+    const SnapshotMeta& m = m_ring.slotMeta(s);
+    if (m.index < meta.index) continue;
+    curve.points.push_back({m.step - meta.step, l2Distance(w, m_ring.slotData(s), m_ring.paramCount())});
+  }
+  m_pinnedWeights.emplace_back(ConstVectorMap(w, static_cast<Eigen::Index>(m_ring.paramCount())));
+  m_pinned.push_back(std::move(curve));
+  m_analysisMessage = "pinned snapshot " + std::to_string(meta.index) + " as an extra reference";
 }
 
 void AnalysisEngine::changeReference(int snapshotIndex) {
@@ -492,6 +549,7 @@ void AnalysisEngine::publish() {
   s->version = ++m_version;
   s->distances = m_distances;
   s->function = m_function;
+  s->pinned = m_pinned;
   if (m_ring.hasReference()) s->reference = m_ring.referenceMeta();
   s->baseline = m_baseline;
   s->ring = m_ringAnalysis;

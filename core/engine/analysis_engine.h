@@ -44,6 +44,10 @@ struct AnalysisOptions {
   int recordEvery = 1;
   int threads = 1;
   double fullAnalysisSeconds = 0.5;
+  // Snapshots this many steps after recording started are pinned automatically as extra
+  // references (aging); at most kMaxPinned references in all.
+  std::vector<std::int64_t> pinAfterSteps;
+  static constexpr int kMaxPinned = 4;
   double deadUnitTolerance = 1e-6;
 
   static AnalysisOptions fromConfig(const RunConfig& c);
@@ -77,6 +81,9 @@ class AnalysisEngine {
   // Makes snapshot `index` the reference (must still be in the ring); every analysis
   // follows. Asynchronous; the outcome shows in latest()->message.
   void requestReference(int snapshotIndex);
+  // Pins snapshot `index` (still in the ring) as an extra reference: from then on every
+  // snapshot also gets d(w_pin, w_M) against its lag since the pin. Asynchronous.
+  void pinReference(int snapshotIndex);
 
   // Runs `fn` with the ring and a state whose ring analyses were computed from exactly
   // that ring (a fresh full analysis, published first): on the analysis thread while it
@@ -115,6 +122,7 @@ class AnalysisEngine {
   DistanceRecord measure(const float* w, const SnapshotMeta& meta, bool align);
   void adoptReference(const float* w, const SnapshotMeta& meta);
   void changeReference(int snapshotIndex);
+  void pin(int slot);
   RingJob makeRingJob() const;
   RingOutput computeRingAnalysis(const RingJob& job, ParallelContext& parallel) const;
   void finalAnalysis();
@@ -145,6 +153,7 @@ class AnalysisEngine {
   std::string m_message;
   std::optional<std::int64_t> m_recordingStart;
   int m_referenceRequest = -1;
+  std::vector<int> m_pinRequests;
   std::vector<RingTask> m_ringTasks;
   bool m_dirty = false;
   bool m_finishRequested = false;
@@ -159,6 +168,9 @@ class AnalysisEngine {
   std::shared_ptr<const RingAnalysis> m_ringAnalysis;
   ChunkedSeries<DistanceRecord> m_distances;
   ChunkedSeries<FunctionRecord> m_function;
+  std::vector<PinnedCurve> m_pinned;
+  std::vector<Vector> m_pinnedWeights;  // parallel to m_pinned
+  std::size_t m_nextAutoPin = 0;        // into options.pinAfterSteps
   int m_snapshotsTaken = 0;
   int m_referenceGeneration = 0;  // bumped when the reference changes
   std::string m_analysisMessage;

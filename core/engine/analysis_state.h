@@ -37,6 +37,17 @@ struct FunctionRecord {
   double kl = 0.0;
 };
 
+// d(w_pin, w_M) for a later, pinned reference, against the lag since it (aging: do
+// later references drift more slowly?).
+struct PinnedPoint {
+  std::int64_t lagSteps = 0;
+  double distance = 0.0;
+};
+struct PinnedCurve {
+  SnapshotMeta reference;
+  ChunkedSeries<PinnedPoint> points;
+};
+
 struct Verdict {
   bool valid = false;
   double ratioLast = 0.0;                  // d(w_ref, w_last) / baseline mean
@@ -63,6 +74,7 @@ struct AnalysisState {
   std::vector<LrChange> lrHistory;
   ChunkedSeries<DistanceRecord> distances;  // one per snapshot, relative to the reference
   ChunkedSeries<FunctionRecord> function;
+  std::vector<PinnedCurve> pinned;  // at most AnalysisOptions::kMaxPinned
   std::optional<SnapshotMeta> reference;
   std::shared_ptr<const BaselineBand> baseline;
   std::shared_ptr<const RingAnalysis> ring;

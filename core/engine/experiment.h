@@ -41,6 +41,7 @@ class Experiment {
   void abort();
   void setLearningRate(float lr);
   void requestReference(int snapshotIndex) { m_engine->requestReference(snapshotIndex); }
+  void pinReference(int snapshotIndex) { m_engine->pinReference(snapshotIndex); }
   // See AnalysisEngine::runWithRing: fn gets the ring and a state consistent with it.
   void runWithRing(AnalysisEngine::RingTask fn) { m_engine->runWithRing(std::move(fn)); }
   // Facts of the run for summary.json (valid during and after run()).

@@ -151,6 +151,17 @@ std::string functionCsv(const AnalysisState& s) {
   return out;
 }
 
+std::string agingCsv(const AnalysisState& s) {
+  std::string out = "reference_snapshot,reference_step,lag_steps,d\n";
+  for (const PinnedCurve& c : s.pinned) {
+    for (const PinnedPoint& p : c.points) {
+      out += std::to_string(c.reference.index) + "," + std::to_string(c.reference.step) + "," +
+             std::to_string(p.lagSteps) + "," + num(p.distance) + "\n";
+    }
+  }
+  return out;
+}
+
 json layoutJson(const MlpLayout& layout) {
   json layers = json::array();
   for (int l = 0; l < layout.numLayers(); ++l) {
@@ -243,6 +254,7 @@ Status writeRunOutputs(const std::string& dir, const RunConfig& config, const Ml
       {"msd.csv", msdCsv(state, config.recordEvery)},
       {"path.csv", pathCsv(state)},
       {"function.csv", functionCsv(state)},
+      {"aging.csv", agingCsv(state)},
       {"layout.json", layoutJson(layout).dump(2) + "\n"},
       {"summary.json", summaryJson(state, info).dump(2) + "\n"},
   };

@@ -1,7 +1,7 @@
 // Writes the output files of a run (design.md, "Outputs of a run"): config.json,
 // metrics.csv, distance.csv, baseline.csv, heatmap.csv, pca.csv, pca_variance.csv,
 // msd.csv, path.csv, function.csv, summary.json, snapshots.npy, reference.npy,
-// layout.json. A public contract read by numpy/PyTorch users: names and columns stay put.
+// layout.json, and aging.csv (pinned later references). A public contract read by numpy/PyTorch users: names and columns stay put.
 // Each file is written atomically; the first failure stops and is returned.
 #pragma once
 
@@ -38,6 +38,8 @@ std::string pcaVarianceCsv(const AnalysisState& s);
 std::string msdCsv(const AnalysisState& s, int recordEvery);
 std::string pathCsv(const AnalysisState& s);
 std::string functionCsv(const AnalysisState& s);
+// reference_snapshot,reference_step,lag_steps,d — one block per pinned reference.
+std::string agingCsv(const AnalysisState& s);
 nlohmann::json layoutJson(const MlpLayout& layout);
 nlohmann::json summaryJson(const AnalysisState& s, const RunInfo& info);
 

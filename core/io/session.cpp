@@ -105,6 +105,13 @@ json stateJson(const AnalysisState& s) {
   }
   j["function"] = function;
   j["reference"] = s.reference ? metaJson(*s.reference) : json(nullptr);
+  json pinned = json::array();
+  for (const PinnedCurve& c : s.pinned) {
+    json points = json::array();
+    for (const PinnedPoint& p : c.points) points.push_back({p.lagSteps, jd(p.distance)});
+    pinned.push_back({{"reference", metaJson(c.reference)}, {"points", points}});
+  }
+  j["pinned"] = pinned;
   if (s.baseline) {
     const BaselineBand& b = *s.baseline;
     j["baseline"] = {{"samples", jvec(b.samples)}, {"mean", jd(b.mean)},   {"p05", jd(b.p05)},
@@ -341,6 +348,14 @@ Result<Session> loadSession(const std::string& path) {
       state->function.push_back({metaFrom(f.at("meta")), dj(f.at("dis")), dj(f.at("kl"))});
     }
     if (!s.at("reference").is_null()) state->reference = metaFrom(s.at("reference"));
+    for (const json& c : s.at("pinned")) {
+      PinnedCurve curve;
+      curve.reference = metaFrom(c.at("reference"));
+      for (const json& p : c.at("points")) {
+        curve.points.push_back({p.at(0).get<std::int64_t>(), dj(p.at(1))});
+      }
+      state->pinned.push_back(std::move(curve));
+    }
     if (!s.at("baseline").is_null()) {
       const json& b = s.at("baseline");
       auto band = std::make_shared<BaselineBand>();

@@ -233,7 +233,7 @@ TEST_F(ExportTest, SessionSavedMidRunReopensWithTheSameSeriesAndExportsTheSameDa
         << entry.path().filename();
     ++compared;
   }
-  EXPECT_EQ(compared, 14);
+  EXPECT_EQ(compared, 15);
 }
 
 TEST_F(ExportTest, CorruptSessionIsRefusedAndTheWindowStaysUsable) {

@@ -11,6 +11,7 @@
 #include <QPushButton>
 #include <QSlider>
 #include <QTest>
+#include <QLineSeries>
 #include <QXYSeries>
 
 #include <filesystem>
@@ -190,6 +191,32 @@ TEST(MainWindow, ClosingDuringARunJoinsWithinOneSecond) {
   w->close();
   delete w;
   EXPECT_LT(t.elapsed(), 1000);
+}
+
+TEST(MainWindow, PinnedReferencesAddAgingCurvesToTheDistancePlot) {
+  MainWindow w;
+  w.resize(1400, 900);
+  w.show();
+  RunConfig c = tinyConfig();
+  c.epochs = 4;
+  c.pinAfterSteps = {50};  // automatic pin 50 steps into recording
+  w.setConfig(c);
+  w.startRun();
+  RunController* rc = w.controller();
+  ASSERT_TRUE(waitFor([&] {
+    auto s = rc->latest();
+    return s && s->snapshotsTaken >= 15;
+  }, kRunTimeoutMs));
+  rc->pinReference(12);  // as a Ctrl+click on heatmap row 12 does
+  ASSERT_TRUE(waitFor([&] { return !rc->isRunning(); }, kRunTimeoutMs));
+  QTest::qWait(100);
+  const auto s = rc->latest();
+  ASSERT_EQ(s->pinned.size(), 2u);
+  EXPECT_EQ(s->pinned[0].reference.index, 10);  // 50 steps / 5 per snapshot
+  EXPECT_EQ(s->pinned[1].reference.index, 12);
+  ASSERT_EQ(w.distanceChart()->extraCurves().size(), 2u);
+  EXPECT_EQ(static_cast<std::size_t>(w.distanceChart()->extraCurves()[0]->count()),
+            s->pinned[0].points.size());
 }
 
 }  // namespace

@@ -251,5 +251,49 @@ TEST(AnalysisEngine, StopWithoutFinishJoinsPromptly) {
   EXPECT_LE(engine.latest()->snapshotsTaken, 6);
 }
 
+TEST(AnalysisEngine, PinnedReferencesRecordTheirOwnDistanceAgainstLag) {
+  const Fixture f(14);
+  AnalysisOptions o = f.options(20);
+  o.pinAfterSteps = {30};  // snapshot 3 (step 130 = 30 steps after snapshot 0)
+  AnalysisEngine engine(f.mlp, o, f.inputs, f.labels);
+  engine.start();
+  f.submit(engine, 0, 8);
+  ASSERT_TRUE(waitFor(engine, [](const AnalysisState& s) { return s.snapshotsTaken == 8; }));
+  engine.pinReference(5);  // by hand (a heatmap click), backfilled from the ring
+  ASSERT_TRUE(waitFor(engine, [](const AnalysisState& s) { return s.pinned.size() == 2; }));
+  f.submit(engine, 8, 14);
+  engine.finish();
+  const auto s = engine.latest();
+  ASSERT_EQ(s->pinned.size(), 2u);
+  const std::vector<int> pinnedAt = {3, 5};
+  for (std::size_t c = 0; c < 2; ++c) {
+    const PinnedCurve& curve = s->pinned[c];
+    const int ref = pinnedAt[c];
+    EXPECT_EQ(curve.reference.index, ref);
+    ASSERT_EQ(curve.points.size(), static_cast<std::size_t>(14 - ref));
+    for (std::size_t k = 0; k < curve.points.size(); ++k) {
+      const int m = ref + static_cast<int>(k);
+      EXPECT_EQ(curve.points[k].lagSteps, 10 * (m - ref));
+      const double expected = f.distance(ref, m);
+      EXPECT_NEAR(curve.points[k].distance, expected, kDistanceRelTol * (1.0 + expected));
+    }
+  }
+  EXPECT_EQ(s->pinned[0].points[0].distance, 0.0);
+}
+
+TEST(AnalysisEngine, AtMostFourReferencesArePinned) {
+  const Fixture f(8);
+  AnalysisEngine engine(f.mlp, f.options(20), f.inputs, f.labels);
+  engine.start();
+  f.submit(engine, 0, 8);
+  ASSERT_TRUE(waitFor(engine, [](const AnalysisState& s) { return s.snapshotsTaken == 8; }));
+  for (int k = 1; k <= 6; ++k) engine.pinReference(k);
+  engine.pinReference(2);  // a duplicate is ignored
+  engine.finish();
+  const auto s = engine.latest();
+  ASSERT_EQ(s->pinned.size(), 4u);
+  for (int k = 0; k < 4; ++k) EXPECT_EQ(s->pinned[static_cast<std::size_t>(k)].reference.index, k + 1);
+}
+
 }  // namespace
 }  // namespace driftscope

@@ -90,7 +90,7 @@ TEST_F(SessionTest, ReopenedSessionExportsTheSameDataFiles) {
     EXPECT_EQ(readFile(entry.path()), readFile(other)) << entry.path().filename();
     ++compared;
   }
-  EXPECT_EQ(compared, 14);
+  EXPECT_EQ(compared, 15);
   // The reopened state carries the same series and reference.
   EXPECT_EQ(loaded->state->distances.size(), m_state->distances.size());
   ASSERT_TRUE(loaded->state->reference);

@@ -102,7 +102,12 @@ INSTANTIATE_TEST_SUITE_P(
                       GradCase{Activation::kTanh, LossKind::kMse, {4, 5, 3}},
                       GradCase{Activation::kRelu, LossKind::kCrossEntropy, {3, 4, 4, 3}},
                       GradCase{Activation::kTanh, LossKind::kMse, {3, 4, 4, 3}},
-                      GradCase{Activation::kRelu, LossKind::kCrossEntropy, {6, 3}}));
+                      GradCase{Activation::kRelu, LossKind::kCrossEntropy, {6, 3}}),
+    [](const ::testing::TestParamInfo<GradCase>& info) {
+      std::string name = toString(info.param.activation) + "_" + toString(info.param.loss);
+      for (int n : info.param.sizes) name += "_" + std::to_string(n);
+      return name;
+    });
 
 TEST(Mlp, ForwardMatchesHandComputedValues) {
   // 2-2-2 network, ReLU. W1 = [[1, -1], [0.5, 2]], b1 = [0, -1];
