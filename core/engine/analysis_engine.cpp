@@ -141,6 +141,12 @@ void AnalysisEngine::submitEpoch(const EpochMetrics& m) {
   m_wake.notify_one();
 }
 
+void AnalysisEngine::submitBatchLoss(const BatchLossPoint& p) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  m_batchLoss.push_back(p);
+  m_dirty = true;
+}
+
 void AnalysisEngine::submitProgress(const TrainProgress& p) {
   {
     std::lock_guard<std::mutex> lock(m_mutex);
@@ -420,6 +426,12 @@ AnalysisEngine::RingOutput AnalysisEngine::computeRingAnalysis(const RingJob& jo
   ra->msd = msdFromDistances(ra->distances, std::max(1, C - 1));
   const int lagMax = m_options.msdLagMax > 0 ? m_options.msdLagMax : std::max(3, C / 4);
   ra->fit = fitPowerLaw(ra->msd, m_options.msdLagMin, lagMax);
+  for (int tw : {C / 4, C / 2}) {
+    if (tw < 1 || C - tw < 8) continue;
+    const MsdResult aged = agingMsdFromDistances(ra->distances, tw, std::max(1, C - tw - 1));
+    const int agedMax = m_options.msdLagMax > 0 ? m_options.msdLagMax : std::max(3, (C - tw) / 4);
+    ra->aging.push_back({tw, fitPowerLaw(aged, m_options.msdLagMin, agedMax)});
+  }
   // The straight path w_ref -> newest, raw and after weight matching.
   RingOutput out;
   out.newestAlignment = alignWeights(m_mlp.layout(), job.reference.data(), job.newest.data());
@@ -538,6 +550,7 @@ void AnalysisEngine::publish() {
     std::lock_guard<std::mutex> lock(m_mutex);
     s->phase = m_phase;
     s->metrics = m_metrics;
+    s->batchLoss = m_batchLoss;
     s->lrHistory = m_lrHistory;
     s->progress = m_progress;
     s->recordingStartStep = m_recordingStart;

@@ -74,6 +74,7 @@ class AnalysisEngine {
   // Producer API (any thread).
   void submitSnapshot(const float* params, const SnapshotMeta& meta);
   void submitEpoch(const EpochMetrics& m);
+  void submitBatchLoss(const BatchLossPoint& p);
   void submitProgress(const TrainProgress& p);
   void submitLearningRateChange(const LrChange& c);
   void setPhase(RunPhase phase, const std::string& message = {});
@@ -147,6 +148,7 @@ class AnalysisEngine {
   std::deque<Pending> m_pending;
   std::vector<Vector> m_freeBuffers;
   std::vector<EpochMetrics> m_metrics;
+  ChunkedSeries<BatchLossPoint> m_batchLoss;
   std::vector<LrChange> m_lrHistory;
   TrainProgress m_progress;
   RunPhase m_phase = RunPhase::kIdle;

@@ -31,6 +31,12 @@ struct DistanceRecord {
   std::optional<double> alignedIdentity;  // fraction of units mapped to themselves
 };
 
+// Mean mini-batch loss over a block of consecutive steps (the raw training loss).
+struct BatchLossPoint {
+  std::int64_t step = 0;  // last step of the block
+  double loss = 0.0;
+};
+
 struct FunctionRecord {
   SnapshotMeta meta;
   double disagreement = 0.0;
@@ -56,6 +62,13 @@ struct Verdict {
   std::string text;                        // one line for the window and the CLI
 };
 
+// MSD exponent using only start times after a waiting time (aging: a fit that falls with
+// the waiting time means the walk slows down as it ages).
+struct AgingFit {
+  int waitingSnapshots = 0;
+  PowerLawFit fit;
+};
+
 // The analyses of the current ring, recomputed at a throttled rate.
 struct RingAnalysis {
   std::vector<SnapshotMeta> snapshots;  // chronological
@@ -63,6 +76,7 @@ struct RingAnalysis {
   PcaResult pca;
   MsdResult msd;
   PowerLawFit fit;
+  std::vector<AgingFit> aging;  // waiting times of 1/4 and 1/2 of the ring
   PathResult path;
   int pathSnapshot = -1;  // snapshot index of the path's endpoint w_M
 };
@@ -71,6 +85,7 @@ struct AnalysisState {
   std::uint64_t version = 0;
   RunPhase phase = RunPhase::kIdle;
   std::vector<EpochMetrics> metrics;
+  ChunkedSeries<BatchLossPoint> batchLoss;
   std::vector<LrChange> lrHistory;
   ChunkedSeries<DistanceRecord> distances;  // one per snapshot, relative to the reference
   ChunkedSeries<FunctionRecord> function;

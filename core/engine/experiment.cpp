@@ -125,8 +125,18 @@ TrainOutcome Experiment::run() {
   if (!m_config.burnInAuto && m_config.burnInEpochs == 0) {
     startRecording(0, 0, m_trainer->params());
   }
+  // Raw training loss: the mean batch loss of blocks of ~1/25 epoch.
+  const std::int64_t lossBlock = std::max<std::int64_t>(1, spe / 25);
+  double blockLoss = 0.0;
+  std::int64_t blockSteps = 0;
   Trainer::Callbacks cb;
   cb.onStep = [&](const StepInfo& info, const Vector& params) {
+    blockLoss += info.batchLoss;
+    if (++blockSteps == lossBlock) {
+      m_engine->submitBatchLoss({info.step, blockLoss / static_cast<double>(blockSteps)});
+      blockLoss = 0.0;
+      blockSteps = 0;
+    }
     while (nextChange < schedule.size() && schedule[nextChange].step <= info.step) {
       m_trainer->setLearningRate(schedule[nextChange].lr);
       ++nextChange;

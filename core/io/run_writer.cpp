@@ -185,10 +185,24 @@ json summaryJson(const AnalysisState& s, const RunInfo& info) {
                    {"nearest_transposition", b ? jnum(b->nearestTransposition) : json(nullptr)},
                    {"samples", b ? json(b->samples.size()) : json(0)}};
   const bool fit = s.ring && s.ring->fit.valid;
+  json aging = json::array();
+  if (s.ring) {
+    for (const AgingFit& a : s.ring->aging) {
+      aging.push_back(
+          {{"waiting_snapshots", a.waitingSnapshots},
+           {"waiting_steps", s.ring->snapshots.size() > static_cast<std::size_t>(a.waitingSnapshots)
+                                 ? json(s.ring->snapshots[static_cast<std::size_t>(a.waitingSnapshots)].step -
+                                        s.ring->snapshots.front().step)
+                                 : json(nullptr)},
+           {"alpha", a.fit.valid ? jnum(a.fit.alpha) : json(nullptr)},
+           {"alpha_stderr", a.fit.valid ? jnum(a.fit.alphaStderr) : json(nullptr)}});
+    }
+  }
   j["msd"] = {{"alpha", fit ? jnum(s.ring->fit.alpha) : json(nullptr)},
               {"alpha_stderr", fit ? jnum(s.ring->fit.alphaStderr) : json(nullptr)},
               {"lag_min", fit ? json(s.ring->fit.lagMin) : json(nullptr)},
-              {"lag_max", fit ? json(s.ring->fit.lagMax) : json(nullptr)}};
+              {"lag_max", fit ? json(s.ring->fit.lagMax) : json(nullptr)},
+              {"aging", aging}};
   j["verdict"] = {{"ratio_last", s.verdict.valid ? jnum(s.verdict.ratioLast) : json(nullptr)},
                   {"ratio_aligned_last", jopt(s.verdict.ratioAlignedLast)},
                   {"lag_to_baseline_steps", jopt(s.verdict.lagToBaselineSteps)},

@@ -85,6 +85,9 @@ json stateJson(const AnalysisState& s) {
   json lr = json::array();
   for (const LrChange& c : s.lrHistory) lr.push_back({c.step, c.lr});
   j["lr_history"] = lr;
+  json batch = json::array();
+  for (const BatchLossPoint& p : s.batchLoss) batch.push_back({p.step, jd(p.loss)});
+  j["batch_loss"] = batch;
   json distances = json::array();
   for (const DistanceRecord& r : s.distances) {
     distances.push_back({{"meta", metaJson(r.meta)},
@@ -136,6 +139,15 @@ json stateJson(const AnalysisState& s) {
   return j;
 }
 
+json agingJson(const std::vector<AgingFit>& aging) {
+  json a = json::array();
+  for (const AgingFit& f : aging) {
+    a.push_back({f.waitingSnapshots, jd(f.fit.alpha), jd(f.fit.alphaStderr), jd(f.fit.prefactor),
+                 f.fit.lagMin, f.fit.lagMax, f.fit.points, f.fit.valid});
+  }
+  return a;
+}
+
 json ringAnalysisJson(const RingAnalysis& r) {
   json snaps = json::array();
   for (const SnapshotMeta& m : r.snapshots) snaps.push_back(metaJson(m));
@@ -149,6 +161,7 @@ json ringAnalysisJson(const RingAnalysis& r) {
           {"fit",
            {jd(r.fit.alpha), jd(r.fit.alphaStderr), jd(r.fit.prefactor), r.fit.lagMin,
             r.fit.lagMax, r.fit.points, r.fit.valid}},
+          {"aging", agingJson(r.aging)},
           {"path_t", jvec(r.path.t)},
           {"path_raw", jvec(r.path.lossRaw)},
           {"path_aligned", jvec(r.path.lossAligned)},
@@ -327,6 +340,9 @@ Result<Session> loadSession(const std::string& path) {
       e.seconds = dj(m.at(8));
       state->metrics.push_back(e);
     }
+    for (const json& p : s.at("batch_loss")) {
+      state->batchLoss.push_back({p.at(0).get<std::int64_t>(), dj(p.at(1))});
+    }
     for (const json& c : s.at("lr_history")) {
       state->lrHistory.push_back({c.at(0).get<std::int64_t>(), c.at(1).get<float>()});
     }
@@ -411,6 +427,12 @@ Result<Session> loadSession(const std::string& path) {
       const json& fit = ra.at("fit");
       analysis->fit = {dj(fit.at(0)), dj(fit.at(1)), dj(fit.at(2)), fit.at(3), fit.at(4),
                        fit.at(5), fit.at(6)};
+      for (const json& a : ra.at("aging")) {
+        AgingFit f;
+        f.waitingSnapshots = a.at(0);
+        f.fit = {dj(a.at(1)), dj(a.at(2)), dj(a.at(3)), a.at(4), a.at(5), a.at(6), a.at(7)};
+        analysis->aging.push_back(f);
+      }
       analysis->path.t = vecj(ra.at("path_t"));
       analysis->path.lossRaw = vecj(ra.at("path_raw"));
       analysis->path.lossAligned = vecj(ra.at("path_aligned"));

@@ -246,5 +246,20 @@ TEST(Experiment, ConfigNotMatchingTheDataIsRejected) {
   EXPECT_NE(r.message().find("layers"), std::string::npos) << r.message();
 }
 
+TEST(Experiment, PublishesTheRawBatchLossForEveryBlockOfSteps) {
+  RunConfig c = smallConfig();
+  c.epochs = 3;
+  auto e = makeExperiment(c);
+  ASSERT_TRUE(e);
+  ASSERT_EQ(e->run().reason, StopReason::kCompleted);
+  const auto s = e->latest();
+  // 12 steps per epoch: blocks of max(1, 12 / 25) = 1 step, so one point per step.
+  ASSERT_EQ(s->batchLoss.size(), 36u);
+  for (std::size_t k = 0; k < s->batchLoss.size(); ++k) {
+    EXPECT_EQ(s->batchLoss[k].step, static_cast<std::int64_t>(k + 1));
+    EXPECT_TRUE(std::isfinite(s->batchLoss[k].loss) && s->batchLoss[k].loss > 0.0);
+  }
+}
+
 }  // namespace
 }  // namespace driftscope
