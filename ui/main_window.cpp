@@ -202,6 +202,12 @@ void MainWindow::buildMenus() {
     m_distance->setLogY(on);
     onStateChanged();
   });
+  QAction* pc3 = view->addAction(tr("PCA: plot PC&3 instead of PC2"));
+  pc3->setCheckable(true);
+  connect(pc3, &QAction::toggled, this, [this](bool on) {
+    m_pca->setSecondComponent(on ? 3 : 2);
+    onStateChanged();
+  });
   m_epochAxisAction = view->addAction(tr("Time in &epochs"));
   m_epochAxisAction->setCheckable(true);
   connect(m_epochAxisAction, &QAction::toggled, this, [this] { onStateChanged(); });

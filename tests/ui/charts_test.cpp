@@ -16,6 +16,7 @@
 #include <QLineSeries>
 #include <QLogValueAxis>
 #include <QPainter>
+#include <QPalette>
 #include <QScatterSeries>
 #include <QSignalSpy>
 #include <QTest>
@@ -35,6 +36,7 @@
 #include "ui/charts/heatmap_view.h"
 #include "ui/charts/msd_chart.h"
 #include "ui/charts/pca_chart.h"
+#include "ui/charts/plot_export.h"
 #include "ui/charts/training_chart.h"
 
 namespace driftscope::ui {
@@ -635,6 +637,128 @@ TEST(ChartLegend, WrapsInsteadOfEliding) {
   EXPECT_GT(legend->rowCount(), wideRows);
   EXPECT_EQ(legend->labels(), labels);  // nothing elided, nothing lost
   EXPECT_FALSE(legend->elided());
+}
+
+// The application's dark palette (ui/app_settings.cpp applyTheme), set for one scope.
+class DarkApplicationPalette {
+ public:
+  DarkApplicationPalette() : m_old(QApplication::palette()) {
+    QPalette p = m_old;
+    p.setColor(QPalette::Window, QColor(45, 45, 48));
+    p.setColor(QPalette::WindowText, QColor(220, 220, 220));
+    p.setColor(QPalette::Base, QColor(30, 30, 32));
+    p.setColor(QPalette::Text, QColor(220, 220, 220));
+    QApplication::setPalette(p);
+    QApplication::processEvents();  // widgets get their PaletteChange through the event loop
+  }
+  ~DarkApplicationPalette() {
+    QApplication::setPalette(m_old);
+    QApplication::processEvents();
+  }
+  DarkApplicationPalette(const DarkApplicationPalette&) = delete;
+  DarkApplicationPalette& operator=(const DarkApplicationPalette&) = delete;
+
+ private:
+  QPalette m_old;
+};
+
+constexpr int kDarkMax = 90;    // lightness of a "dark" background at most
+constexpr int kLightMin = 170;  // lightness of "light" text at least
+
+int countDarkPixels(const QImage& img) {
+  int n = 0;
+  for (int y = 0; y < img.height(); ++y) {
+    for (int x = 0; x < img.width(); ++x) n += QColor(img.pixel(x, y)).lightness() < 100 ? 1 : 0;
+  }
+  return n;
+}
+
+TEST(PlotLook, ReadableLightensOnlyDarkColoursOnADarkBackground) {
+  const QColor bandMean(0x3b, 0x5b, 0x80);
+  EXPECT_EQ(PlotLook::light().readable(bandMean), bandMean);
+  QPalette dark;
+  dark.setColor(QPalette::Window, QColor(45, 45, 48));
+  dark.setColor(QPalette::WindowText, QColor(220, 220, 220));
+  const PlotLook look = PlotLook::forPalette(dark);
+  ASSERT_TRUE(look.dark);
+  EXPECT_LT(contrastRatio(bandMean, look.background), PlotLook::kLineContrast);
+  const QColor lifted = look.readable(bandMean);
+  EXPECT_GE(contrastRatio(lifted, look.background), PlotLook::kLineContrast - 1e-3);
+  // Just enough, and still blue.
+  EXPECT_LT(contrastRatio(lifted, look.background), PlotLook::kLineContrast + 0.1);
+  EXPECT_GT(lifted.blue(), lifted.red());
+  const QColor yellow(0xfd, 0xe7, 0x25);
+  EXPECT_EQ(look.readable(yellow), yellow);
+  EXPECT_NEAR(contrastRatio(Qt::white, Qt::black), 21.0, 1e-9);
+}
+
+TEST(ChartView, FollowsADarkPaletteAndExportsInTheLightLook) {
+  DistanceChart c;
+  c.setState(syntheticState(), context());
+  c.resize(900, 600);
+  c.show();  // QApplication::setPalette() reaches top-level widgets through their window
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&c));
+  const QColor bandMeanLight = c.baselineMeanSeries()->pen().color();
+  ASSERT_EQ(c.chart()->backgroundBrush().color(), QColor(Qt::white));
+  {
+    DarkApplicationPalette dark;
+    EXPECT_TRUE(c.look().dark);
+    EXPECT_LE(c.chart()->backgroundBrush().color().lightness(), kDarkMax);
+    const auto axes = c.chart()->axes();
+    ASSERT_FALSE(axes.isEmpty());
+    for (QAbstractAxis* a : axes) {
+      EXPECT_GE(a->labelsColor().lightness(), kLightMin);
+      EXPECT_GE(a->titleBrush().color().lightness(), kLightMin);
+    }
+    EXPECT_GE(c.chartLegend()->textColor().lightness(), kLightMin);
+    // The dark-blue band mean is lifted to a readable colour on the dark background.
+    EXPECT_GE(
+        contrastRatio(c.baselineMeanSeries()->pen().color(), c.chart()->backgroundBrush().color()),
+        PlotLook::kLineContrast - 1e-3);
+
+    ImageOptions options;
+    options.size = QSize(600, 400);
+    const QImage img = renderPlotImage(&c, options);
+    QDir().mkpath(kOutDir);
+    EXPECT_TRUE(img.save(kOutDir + QStringLiteral("/distance_export_from_dark.png")));
+    EXPECT_EQ(QColor(img.pixel(3, 3)), QColor(Qt::white));
+    EXPECT_EQ(QColor(img.pixel(img.width() - 3, img.height() / 2)), QColor(Qt::white));
+    EXPECT_GT(countDarkPixels(img), 100);  // dark text and axes on the white paper
+    // Back to the screen's dark look after the export.
+    EXPECT_LE(c.chart()->backgroundBrush().color().lightness(), kDarkMax);
+    EXPECT_GE(axes.front()->labelsColor().lightness(), kLightMin);
+  }
+  EXPECT_FALSE(c.look().dark);
+  EXPECT_EQ(c.chart()->backgroundBrush().color(), QColor(Qt::white));
+  EXPECT_EQ(c.baselineMeanSeries()->pen().color(), bandMeanLight);
+  EXPECT_LE(c.chart()->axes().front()->labelsColor().lightness(), kDarkMax);
+}
+
+TEST(HeatmapView, FollowsADarkPaletteAndExportsOnWhite) {
+  HeatmapView v;
+  v.setState(syntheticState(), context());
+  v.resize(600, 500);
+  v.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&v));
+  DarkApplicationPalette dark;
+  EXPECT_LE(v.backgroundColor().lightness(), kDarkMax);
+  EXPECT_GE(v.textColor().lightness(), kLightMin);
+  QImage screen(600, 500, QImage::Format_ARGB32_Premultiplied);
+  {
+    QPainter p(&screen);
+    v.paintTo(p, screen.rect());
+  }
+  EXPECT_LE(QColor(screen.pixel(2, 2)).lightness(), kDarkMax);
+
+  ImageOptions options;
+  options.size = QSize(600, 500);
+  const QImage img = renderPlotImage(&v, options);
+  QDir().mkpath(kOutDir);
+  EXPECT_TRUE(img.save(kOutDir + QStringLiteral("/heatmap_export_from_dark.png")));
+  EXPECT_EQ(QColor(img.pixel(2, 2)), QColor(Qt::white));
+  EXPECT_GT(countDarkPixels(img), 100);  // dark labels
+  EXPECT_FALSE(v.exportLook());
+  EXPECT_LE(v.backgroundColor().lightness(), kDarkMax);
 }
 
 TEST(ChartRender, EveryChartRendersToANonBlankPng) {

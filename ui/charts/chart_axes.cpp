@@ -163,15 +163,15 @@ void ChartView::styleAxis(QAbstractAxis* axis) const {
   QFont labels = axis->labelsFont();
   labels.setPointSizeF(m_compact ? 8.0 : 9.0);
   axis->setLabelsFont(labels);
-  axis->setLabelsColor(QColor(0x30, 0x30, 0x30));
+  axis->setLabelsColor(m_look.tickText);
   QFont title = axis->titleFont();
   title.setPointSizeF(m_compact ? 8.5 : 9.5);
   title.setBold(false);
   axis->setTitleFont(title);
-  axis->setTitleBrush(QColor(0x20, 0x20, 0x20));
-  axis->setGridLineColor(QColor(0xdd, 0xdd, 0xdd));
-  axis->setMinorGridLineColor(QColor(0xf0, 0xf0, 0xf0));
-  axis->setLinePenColor(QColor(0x80, 0x80, 0x80));
+  axis->setTitleBrush(m_look.text);
+  axis->setGridLineColor(m_look.grid);
+  axis->setMinorGridLineColor(m_look.minorGrid);
+  axis->setLinePenColor(m_look.axisLine);
 }
 
 void ChartView::watchRange(QAbstractAxis* axis) {

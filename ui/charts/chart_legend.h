@@ -42,6 +42,7 @@ class ChartLegend : public QGraphicsItem {
   void setFont(const QFont& font);
   QFont font() const { return m_font; }
   void setTextColor(const QColor& color) { m_textColor = color; }
+  QColor textColor() const { return m_textColor; }
   // Draw `series`' sample as a line through these stops instead of its pen.
   void setGradient(QAbstractSeries* series, const QGradientStops& stops);
   // These series come first, in this order; the rest follow in the chart's order.

@@ -1,6 +1,8 @@
 #include "ui/charts/chart_view.h"
 
 #include <QAreaSeries>
+#include <QBarSeries>
+#include <QBarSet>
 #include <QBrush>
 #include <QFont>
 #include <QGraphicsLayout>
@@ -11,6 +13,7 @@
 #include <QLineSeries>
 #include <QLogValueAxis>
 #include <QMouseEvent>
+#include <QScatterSeries>
 #include <QValueAxis>
 #include <QWheelEvent>
 #include <algorithm>
@@ -36,6 +39,7 @@ QString formatValue(double v) { return QString::number(v, 'g', 4); }
 }  // namespace
 
 ChartView::ChartView(QWidget* parent) : QChartView(parent) {
+  m_look = PlotLook::forPalette(palette());
   applyLightTheme(chart());
   setRenderHint(QPainter::Antialiasing);
   setRubberBand(QChartView::RectangleRubberBand);
@@ -43,14 +47,11 @@ ChartView::ChartView(QWidget* parent) : QChartView(parent) {
   setMinimumSize(320, 220);
 
   m_hoverBox = new QGraphicsRectItem(chart());
-  m_hoverBox->setBrush(QColor(255, 255, 255, 225));
-  m_hoverBox->setPen(QPen(QColor(0xb0, 0xb0, 0xb0)));
   m_hoverBox->setZValue(1000);
   m_hoverItem = new QGraphicsSimpleTextItem(m_hoverBox);
   QFont f = m_hoverItem->font();
   f.setPointSizeF(9.0);
   m_hoverItem->setFont(f);
-  m_hoverItem->setBrush(QColor(0x20, 0x20, 0x20));
   m_hoverBox->hide();
 
   // Our own legend, which wraps. QLegend keeps the markers (names, visibility) it mirrors:
@@ -64,6 +65,7 @@ ChartView::ChartView(QWidget* parent) : QChartView(parent) {
   m_legend = new ChartLegend(chart());
   chart()->layout()->setContentsMargins(0, 0, 0, 0);
   applyFonts();
+  applyLook();
 
   // The scene's own rect would otherwise grow to the union of every item ever shown
   // (event lines reach far beyond the plot), and exporters render scene()->sceneRect().
@@ -134,7 +136,106 @@ void ChartView::setTitleVisible(bool on) {
 void ChartView::setLegendOrder(const QList<QAbstractSeries*>& first) { m_legend->setOrder(first); }
 
 void ChartView::setLegendGradient(QAbstractSeries* series, const QGradientStops& stops) {
-  m_legend->setGradient(series, stops);
+  m_legendGradients.insert(series, stops);
+  QGradientStops shown = stops;
+  for (QGradientStop& s : shown) s.second = m_look.readable(s.second);
+  m_legend->setGradient(series, shown);
+}
+
+void ChartView::setExportLook(bool on) {
+  if (on == m_exportLook) return;
+  m_exportLook = on;
+  applyLook();
+}
+
+void ChartView::changeEvent(QEvent* event) {
+  QChartView::changeEvent(event);
+  if (event->type() == QEvent::PaletteChange || event->type() == QEvent::ApplicationPaletteChange) {
+    applyLook();
+  }
+}
+
+QPen ChartView::lookPen(QPen pen) const {
+  pen.setColor(m_look.readable(pen.color()));
+  return pen;
+}
+
+void ChartView::applyLook() {
+  const PlotLook look = m_exportLook ? PlotLook::light() : PlotLook::forPalette(palette());
+  chart()->setBackgroundBrush(look.background);
+  setBackgroundBrush(look.background);
+  chart()->setTitleBrush(look.title);
+  m_legend->setTextColor(look.text);
+  m_hoverBox->setBrush(look.hoverFill);
+  m_hoverBox->setPen(QPen(look.hoverBorder));
+  m_hoverItem->setBrush(look.hoverText);
+  const bool changed = look.dark != m_look.dark || look.background != m_look.background;
+  m_look = look;
+  const auto axes = chart()->axes();
+  for (QAbstractAxis* a : axes) styleAxis(a);
+  adoptSeries();
+  if (changed) {
+    for (auto it = m_lightColours.cbegin(); it != m_lightColours.cend(); ++it) {
+      colourSeries(it.key(), it.value());
+    }
+  }
+  for (auto it = m_legendGradients.cbegin(); it != m_legendGradients.cend(); ++it) {
+    QGradientStops shown = it.value();
+    for (QGradientStop& s : shown) s.second = m_look.readable(s.second);
+    m_legend->setGradient(it.key(), shown);
+  }
+  for (std::size_t i = 0; i < m_eventLines.size() && i < m_eventSeries.size(); ++i) {
+    m_eventSeries[i]->setPen(lookPen(m_eventLines[i].pen));
+  }
+  updateEventTags();
+  updateLayout();  // the legend re-reads the series' pens
+  m_legend->update();
+}
+
+void ChartView::adoptSeries() {
+  const auto all = chart()->series();
+  for (QAbstractSeries* s : all) {
+    if (m_lightColours.contains(s)) continue;
+    if (std::find(m_eventSeries.begin(), m_eventSeries.end(), s) != m_eventSeries.end()) continue;
+    LightColours light;
+    if (auto* area = qobject_cast<QAreaSeries*>(s)) {
+      light.pen = area->pen();
+      light.brush = area->brush();
+    } else if (auto* xy = qobject_cast<QXYSeries*>(s)) {
+      light.pen = xy->pen();
+      light.brush = xy->brush();
+    } else if (auto* bars = qobject_cast<QBarSeries*>(s)) {
+      const auto sets = bars->barSets();
+      for (QBarSet* set : sets) light.bars.append({set->color(), set->borderColor()});
+    }
+    m_lightColours.insert(s, light);
+    if (m_look.dark) colourSeries(s, light);
+  }
+}
+
+void ChartView::colourSeries(QAbstractSeries* series, const LightColours& light) const {
+  if (auto* area = qobject_cast<QAreaSeries*>(series)) {
+    area->setPen(lookPen(light.pen));
+    QBrush brush = light.brush;
+    // Translucent fills blend with the background by themselves.
+    if (brush.style() != Qt::NoBrush && brush.color().alpha() == 255) {
+      brush.setColor(m_look.readable(brush.color()));
+    }
+    area->setBrush(brush);
+  } else if (auto* xy = qobject_cast<QXYSeries*>(series)) {
+    xy->setPen(lookPen(light.pen));
+    if (qobject_cast<QScatterSeries*>(series) != nullptr) {
+      QBrush brush = light.brush;
+      if (brush.style() != Qt::NoBrush) brush.setColor(m_look.readable(brush.color()));
+      xy->setBrush(brush);
+    }
+  } else if (auto* bars = qobject_cast<QBarSeries*>(series)) {
+    const auto sets = bars->barSets();
+    for (qsizetype i = 0; i < sets.size() && i < light.bars.size(); ++i) {
+      sets[i]->setColor(m_look.readable(light.bars[i].first));
+      sets[i]->setBorderColor(m_look.readable(light.bars[i].second));
+    }
+  }
 }
 
 void ChartView::applyFonts() {
@@ -158,6 +259,7 @@ void ChartView::applyFonts() {
 }
 
 void ChartView::updateLayout() {
+  adoptSeries();
   const QSizeF size = chart()->size();
   const bool compact = size.width() < kCompactWidth || size.height() < kCompactHeight;
   if (compact != m_compact) {
@@ -215,6 +317,8 @@ void ChartView::removeSeries(QAbstractSeries* series) {
     m_data.remove(area->lowerSeries());
   }
   if (auto* xy = qobject_cast<QXYSeries*>(series)) m_data.remove(xy);
+  m_lightColours.remove(series);
+  m_legendGradients.remove(series);
   chart()->removeSeries(series);
   delete series;
 }
@@ -272,7 +376,7 @@ void ChartView::setEventLines(const std::vector<EventLine>& lines) {
     const bool used = i < m_eventLines.size();
     s->setVisible(used);
     if (used) {
-      s->setPen(m_eventLines[i].pen);
+      s->setPen(lookPen(m_eventLines[i].pen));
       s->setName(m_eventLines[i].label);
     }
     hideLegendMarker(chart(), s);  // setVisible() shows the marker again
@@ -323,7 +427,9 @@ void ChartView::updateEventTags() {
       continue;
     }
     tag->setText(m_eventLines[i].tag);
-    tag->setBrush(m_eventLines[i].pen.color().darker(130));
+    const QColor colour = m_eventLines[i].pen.color();
+    tag->setBrush(m_look.dark ? m_look.readable(colour, PlotLook::kTextContrast)
+                              : colour.darker(130));
     const QRectF box = tag->boundingRect();
     // Right of the line, or left of it when that would run out of the plot.
     const double x = px + 3.0 + box.width() <= plot.right() ? px + 3.0 : px - 3.0 - box.width();

@@ -10,6 +10,11 @@
 // pixel size, the legend (ChartLegend, in place of QLegend) wraps onto several rows below
 // the plot, and the in-chart title is hidden unless asked for (the dashboard frames have
 // their own; exporters turn it on). Axis code lives in chart_axes.cpp.
+// Colours follow the application palette (PlotLook): a dark Window gives a dark chart with
+// light text, and series colours too dark to read on it are lightened (the colours a
+// subclass gives its series before the first layout are remembered as the light ones and
+// restored in the light look). Palette changes restyle the chart at once; exporters force
+// the light look for the duration of an export (setExportLook).
 // Invariant: every series registered through addSeries() is attached to axisX() and to the
 // y axis of its side. GUI thread only.
 #pragma once
@@ -23,7 +28,10 @@
 #include <QPointF>
 #include <QSizeF>
 #include <QString>
+#include <utility>
 #include <vector>
+
+#include "ui/charts/colormap.h"
 
 class QAbstractAxis;
 class QAbstractSeries;
@@ -73,6 +81,12 @@ class ChartView : public QChartView {
 
   // White background, readable fonts, legend at the bottom, margins so nothing is clipped.
   static void applyLightTheme(QChart* chart);
+
+  // The light look whatever the palette (exports); off: follow the palette again.
+  void setExportLook(bool on);
+  bool exportLook() const { return m_exportLook; }
+  // The colours the chart is drawn with now.
+  const PlotLook& look() const { return m_look; }
   // Series colours in drawing order (colour-blind friendly "tab10" order).
   static QColor paletteColor(int i);
 
@@ -134,6 +148,7 @@ class ChartView : public QChartView {
   void wheelEvent(QWheelEvent* event) override;
   void leaveEvent(QEvent* event) override;
   void resizeEvent(QResizeEvent* event) override;
+  void changeEvent(QEvent* event) override;
 
   // Text for the hover readout at the chart position `pos` (chart coordinates); subclasses
   // without value axes (bars) override it. Empty hides the readout.
@@ -150,12 +165,24 @@ class ChartView : public QChartView {
     QAbstractSeries* series = nullptr;
     Side side = Side::kLeft;
   };
+  // A series' colours in the light look.
+  struct LightColours {
+    QPen pen;
+    QBrush brush;
+    QList<std::pair<QColor, QColor>> bars;  // per bar set: colour, border colour
+  };
 
   QAbstractAxis* makeAxis(bool log) const;
   void replaceAxis(bool xAxis, bool log);
   // Tick interval and label precision for the axis' current range (after a zoom).
   void retick(QAbstractAxis* axis);
   void onChartResized();
+  // Recomputes m_look from the palette (or the export look) and recolours everything.
+  void applyLook();
+  // Remembers the light colours of series not seen yet and gives them the current look.
+  void adoptSeries();
+  void colourSeries(QAbstractSeries* series, const LightColours& light) const;
+  QPen lookPen(QPen pen) const;
   void applyFonts();
   void applyFilter(QXYSeries* series, const SeriesData& data);
   void updateEventLines();
@@ -164,6 +191,10 @@ class ChartView : public QChartView {
   QAbstractSeries* anySeries(Side side) const;
 
   ChartLegend* m_legend = nullptr;
+  PlotLook m_look;
+  bool m_exportLook = false;
+  QHash<QAbstractSeries*, LightColours> m_lightColours;
+  QHash<QAbstractSeries*, QGradientStops> m_legendGradients;  // light stops
   QString m_title;
   bool m_titleVisible = false;
   bool m_compact = true;         // small-chart fonts

@@ -1,5 +1,6 @@
 #include "ui/charts/colormap.h"
 
+#include <QPalette>
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -42,6 +43,78 @@ QColor viridis(double t) {
     return static_cast<int>(std::lround(255.0 * ((1.0 - f) * a[c] + f * b[c])));
   };
   return QColor(channel(0), channel(1), channel(2));
+}
+
+namespace {
+
+// sRGB relative luminance (WCAG 2.x, IEC 61966-2-1 linearisation).
+double luminance(const QColor& c) {
+  auto lin = [](double v) { return v <= 0.04045 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * lin(c.redF()) + 0.7152 * lin(c.greenF()) + 0.0722 * lin(c.blueF());
+}
+
+QColor mix(const QColor& a, const QColor& b, double t) {
+  return QColor::fromRgbF(static_cast<float>(a.redF() + t * (b.redF() - a.redF())),
+                          static_cast<float>(a.greenF() + t * (b.greenF() - a.greenF())),
+                          static_cast<float>(a.blueF() + t * (b.blueF() - a.blueF())));
+}
+
+}  // namespace
+
+double contrastRatio(const QColor& a, const QColor& b) {
+  const double la = luminance(a);
+  const double lb = luminance(b);
+  return (std::max(la, lb) + 0.05) / (std::min(la, lb) + 0.05);
+}
+
+PlotLook PlotLook::light() {
+  PlotLook l;
+  l.dark = false;
+  l.background = Qt::white;
+  l.title = QColor(0x20, 0x20, 0x20);
+  l.text = QColor(0x20, 0x20, 0x20);
+  l.tickText = QColor(0x30, 0x30, 0x30);
+  l.grid = QColor(0xdd, 0xdd, 0xdd);
+  l.minorGrid = QColor(0xf0, 0xf0, 0xf0);
+  l.axisLine = QColor(0x80, 0x80, 0x80);
+  l.hoverFill = QColor(255, 255, 255, 225);
+  l.hoverBorder = QColor(0xb0, 0xb0, 0xb0);
+  l.hoverText = QColor(0x20, 0x20, 0x20);
+  return l;
+}
+
+PlotLook PlotLook::forPalette(const QPalette& palette) {
+  const QColor bg = palette.color(QPalette::Window);
+  if (bg.lightness() >= 128) return light();
+  const QColor fg = palette.color(QPalette::WindowText);
+  PlotLook l;
+  l.dark = true;
+  l.background = bg;
+  l.title = fg;
+  l.text = fg;
+  l.tickText = mix(bg, fg, 0.85);
+  l.grid = mix(bg, fg, 0.22);
+  l.minorGrid = mix(bg, fg, 0.10);
+  l.axisLine = mix(bg, fg, 0.55);
+  l.hoverFill = palette.color(QPalette::Base);
+  l.hoverFill.setAlpha(230);
+  l.hoverBorder = mix(bg, fg, 0.40);
+  l.hoverText = palette.color(QPalette::Text);
+  return l;
+}
+
+QColor PlotLook::readable(const QColor& c, double minContrast) const {
+  if (!dark || !c.isValid() || contrastRatio(c, background) >= minContrast) return c;
+  // Bisect the fraction of white: contrast grows monotonically with it on a dark background.
+  double lo = 0.0;
+  double hi = 1.0;
+  for (int i = 0; i < 20; ++i) {
+    const double t = 0.5 * (lo + hi);
+    (contrastRatio(mix(c, Qt::white, t), background) >= minContrast ? hi : lo) = t;
+  }
+  QColor out = mix(c, Qt::white, hi);
+  out.setAlpha(c.alpha());
+  return out;
 }
 
 }  // namespace driftscope::ui

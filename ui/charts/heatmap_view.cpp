@@ -68,10 +68,7 @@ QFont titleFont(const QFont& base) {
 
 }  // namespace
 
-HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent) {
-  setMouseTracking(true);
-  setAutoFillBackground(true);
-}
+HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent) { setMouseTracking(true); }
 
 HeatmapView::~HeatmapView() = default;
 
@@ -79,6 +76,27 @@ void HeatmapView::setTitleVisible(bool on) {
   if (on == m_titleVisible) return;
   m_titleVisible = on;
   update();
+}
+
+void HeatmapView::setExportLook(bool on) {
+  if (on == m_exportLook) return;
+  m_exportLook = on;
+  update();
+}
+
+QColor HeatmapView::backgroundColor() const {
+  return (m_exportLook ? PlotLook::light() : PlotLook::forPalette(palette())).background;
+}
+
+QColor HeatmapView::textColor() const {
+  return (m_exportLook ? PlotLook::light() : PlotLook::forPalette(palette())).text;
+}
+
+void HeatmapView::changeEvent(QEvent* event) {
+  QWidget::changeEvent(event);
+  if (event->type() == QEvent::PaletteChange || event->type() == QEvent::ApplicationPaletteChange) {
+    update();
+  }
 }
 
 QSize HeatmapView::sizeHint() const { return {560, 480}; }
@@ -171,8 +189,9 @@ int HeatmapView::columnAt(const QPoint& pos) const {
 void HeatmapView::paintTo(QPainter& p, const QRect& target) const {
   p.save();
   p.setClipRect(target);
-  p.fillRect(target, palette().color(QPalette::Window));
-  const QColor text = palette().color(QPalette::WindowText);
+  const PlotLook look = m_exportLook ? PlotLook::light() : PlotLook::forPalette(palette());
+  p.fillRect(target, look.background);
+  const QColor text = look.text;
   const Layout l = layoutFor(target);
   const QFontMetrics fm(font());
 

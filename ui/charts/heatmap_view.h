@@ -3,7 +3,9 @@
 // viridis with a colour bar, snapshot-index ticks and an optional title (hidden by default:
 // the dashboard frame has one; exporters turn it on). Hovering shows the cell's
 // value; clicking a row emits that row's snapshot index (the window uses it to pick a new
-// reference). Text follows the palette, so it reads in light and dark themes.
+// reference). Colours follow the palette like the charts (PlotLook: white with dark text
+// under a light palette, the palette's Window and WindowText under a dark one); exports
+// force the light look (setExportLook).
 // GUI thread only; holds a shared_ptr to the immutable RingAnalysis it shows.
 #pragma once
 
@@ -33,6 +35,13 @@ class HeatmapView : public QWidget {
   void setTitleVisible(bool on);
   bool titleVisible() const { return m_titleVisible; }
 
+  // The light look whatever the palette (exports); off: follow the palette again.
+  void setExportLook(bool on);
+  bool exportLook() const { return m_exportLook; }
+  // The background and text colours paintTo() uses now.
+  QColor backgroundColor() const;
+  QColor textColor() const;
+
   // Paints the whole view (title, map, axes, colour bar) into `target` of any painter.
   void paintTo(QPainter& p, const QRect& target) const;
 
@@ -56,6 +65,7 @@ class HeatmapView : public QWidget {
   void paintEvent(QPaintEvent* event) override;
   void mouseMoveEvent(QMouseEvent* event) override;
   void mousePressEvent(QMouseEvent* event) override;
+  void changeEvent(QEvent* event) override;
 
  private:
   struct Layout {
@@ -70,6 +80,7 @@ class HeatmapView : public QWidget {
   QImage m_image;  // C x C, one pixel per cell
   double m_max = 0.0;
   bool m_titleVisible = false;
+  bool m_exportLook = false;
 };
 
 }  // namespace driftscope::ui

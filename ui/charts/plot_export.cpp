@@ -4,7 +4,6 @@
 #include <QGraphicsScene>
 #include <QPainter>
 #include <QSvgGenerator>
-
 #include <cmath>
 
 #include "core/io/atomic_file.h"
@@ -16,17 +15,30 @@ namespace {
 
 constexpr double kScreenDpi = 96.0;
 
-// Shows the title (and the light look) for the duration of an export.
+// Shows the title and the light look (white background, dark text, whatever the
+// application's palette) for the duration of an export.
 class ExportLook {
  public:
-  explicit ExportLook(QWidget* plot) : m_chart(qobject_cast<ChartView*>(plot)),
-                                       m_heatmap(qobject_cast<HeatmapView*>(plot)) {
-    if (m_chart) m_chart->setTitleVisible(true);
-    if (m_heatmap) m_heatmap->setTitleVisible(true);
+  explicit ExportLook(QWidget* plot)
+      : m_chart(qobject_cast<ChartView*>(plot)), m_heatmap(qobject_cast<HeatmapView*>(plot)) {
+    if (m_chart) {
+      m_chart->setExportLook(true);
+      m_chart->setTitleVisible(true);
+    }
+    if (m_heatmap) {
+      m_heatmap->setExportLook(true);
+      m_heatmap->setTitleVisible(true);
+    }
   }
   ~ExportLook() {
-    if (m_chart) m_chart->setTitleVisible(false);
-    if (m_heatmap) m_heatmap->setTitleVisible(false);
+    if (m_chart) {
+      m_chart->setTitleVisible(false);
+      m_chart->setExportLook(false);
+    }
+    if (m_heatmap) {
+      m_heatmap->setTitleVisible(false);
+      m_heatmap->setExportLook(false);
+    }
   }
   ExportLook(const ExportLook&) = delete;
   ExportLook& operator=(const ExportLook&) = delete;
