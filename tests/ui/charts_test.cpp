@@ -79,6 +79,14 @@ AnalysisState syntheticState() {
   }
   s.lrHistory = {{0, 0.1f}, {kLrChangeStep, 0.05f}};
   s.recordingStartStep = kRecordingStart;
+  // Raw batch losses: a noisy decay, one block per tenth of an epoch.
+  std::mt19937_64 lossRng(7);
+  std::normal_distribution<double> lossNoise(0.0, 0.05);
+  for (int b = 1; b <= kEpochs * 10; ++b) {
+    const double epoch = b / 10.0;
+    s.batchLoss.push_back({static_cast<std::int64_t>(epoch * kStepsPerEpoch),
+                           2.3 * std::exp(-0.35 * epoch) + 0.02 + std::abs(lossNoise(lossRng))});
+  }
 
   std::mt19937_64 rng(12345);
   std::normal_distribution<double> normal(0.0, 1.0);
@@ -246,14 +254,19 @@ TEST(TrainingChart, ShowsOnePointPerEpochAndEventLines) {
   EXPECT_EQ(chart.trainLossSeries()->count(), kEpochs + 1);
   EXPECT_EQ(chart.testLossSeries()->count(), kEpochs + 1);
   EXPECT_EQ(chart.testAccuracySeries()->count(), kEpochs + 1);
-  EXPECT_EQ(chart.trainLossSeries()->name(), QStringLiteral("train loss"));
+  EXPECT_EQ(chart.trainLossSeries()->name(), QStringLiteral("train loss (epoch)"));
+  // Raw batch loss and its centred average: one point per block, the average lag-free.
+  EXPECT_EQ(chart.batchLossSeries()->count(), kEpochs * 10);
+  EXPECT_EQ(chart.batchAverageSeries()->count(), kEpochs * 10);
+  EXPECT_DOUBLE_EQ(chart.batchLossSeries()->at(0).x(), 0.1);
+  EXPECT_DOUBLE_EQ(chart.batchAverageSeries()->at(20).x(), chart.batchLossSeries()->at(20).x());
   EXPECT_EQ(chart.testLossSeries()->name(), QStringLiteral("test loss"));
   EXPECT_EQ(chart.testAccuracySeries()->name(), QStringLiteral("test acc. (right)"));
   EXPECT_DOUBLE_EQ(chart.testAccuracySeries()->at(kEpochs).y(), 100.0 * s.metrics.back().testAcc);
   // Burn-in boundary + one learning-rate change (the first entry is the initial rate).
   EXPECT_EQ(chart.eventLineCount(), 2);
-  // Three legend entries: the event lines have none.
-  EXPECT_EQ(visibleLegendMarkers(chart), 3);
+  // Five legend entries: the event lines have none.
+  EXPECT_EQ(visibleLegendMarkers(chart), 5);
 }
 
 TEST(TrainingChart, LogAxisDropsNonPositiveLossesOnly) {
@@ -568,7 +581,7 @@ TEST(ChartRender, EveryLabelFitsInADashboardCell) {
   {
     TrainingChart c;
     c.setState(s, ctx);
-    check(c, QStringLiteral("training"), 1);
+    check(c, QStringLiteral("training"), 2);
   }
   {
     DistanceChart c;

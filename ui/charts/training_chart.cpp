@@ -3,6 +3,7 @@
 #include <QLineSeries>
 #include <algorithm>
 
+#include "core/analysis/smoothing.h"
 #include "core/engine/analysis_state.h"
 
 namespace driftscope::ui {
@@ -15,8 +16,17 @@ TrainingChart::TrainingChart(QWidget* parent) : ChartView(parent) {
   setLeftIncludesZero(true);
   setHoverNames(QStringLiteral("epoch"), QStringLiteral("loss"), QStringLiteral("acc %"));
 
+  // Raw mini-batch loss (mean per block of ~1/25 epoch) under its centred moving average:
+  // centred, so the smoothed curve does not lag behind the data as an EMA would.
+  m_batchLoss = new QLineSeries;
+  m_batchLoss->setName(QStringLiteral("batch loss (raw)"));
+  QColor raw = paletteColor(0).lighter(160);
+  addSeries(m_batchLoss, Side::kLeft, QPen(raw, 1.0));
+  m_batchAverage = new QLineSeries;
+  m_batchAverage->setName(QStringLiteral("centred avg. (%1 blocks)").arg(kAverageWindow));
+  addSeries(m_batchAverage, Side::kLeft, QPen(paletteColor(0).darker(130), 1.5, Qt::DashLine));
   m_trainLoss = new QLineSeries;
-  m_trainLoss->setName(QStringLiteral("train loss"));
+  m_trainLoss->setName(QStringLiteral("train loss (epoch)"));
   addSeries(m_trainLoss, Side::kLeft, QPen(paletteColor(0), 2.0));
   m_testLoss = new QLineSeries;
   m_testLoss->setName(QStringLiteral("test loss"));
@@ -43,6 +53,22 @@ void TrainingChart::setState(const driftscope::AnalysisState& s, const PlotConte
     acc.append({x, 100.0 * m.testAcc});
   }
   setPoints(m_trainLoss, train);
+  const double perEpochSteps = std::max(ctx.stepsPerEpoch, 1);
+  std::vector<double> losses;
+  losses.reserve(s.batchLoss.size());
+  for (const BatchLossPoint& p : s.batchLoss) losses.push_back(p.loss);
+  const std::vector<double> smooth = centredMovingAverage(losses, kAverageWindow);
+  QList<QPointF> raw;
+  QList<QPointF> average;
+  raw.reserve(static_cast<qsizetype>(losses.size()));
+  average.reserve(static_cast<qsizetype>(losses.size()));
+  for (std::size_t k = 0; k < losses.size(); ++k) {
+    const double x = static_cast<double>(s.batchLoss[k].step) / perEpochSteps;
+    raw.append({x, losses[k]});
+    average.append({x, smooth[k]});
+  }
+  setPoints(m_batchLoss, raw);
+  setPoints(m_batchAverage, average);
   setPoints(m_testLoss, test);
   setPoints(m_testAcc, acc);
 
