@@ -50,6 +50,14 @@ void AppSettings::setLastExportDirectory(const QString& dir) {
   QSettings().setValue(QStringLiteral("export/lastDirectory"), dir);
 }
 
+int AppSettings::lastExportFormat() {
+  return QSettings().value(QStringLiteral("export/lastFormat"), -1).toInt();
+}
+
+void AppSettings::setLastExportFormat(int kind) {
+  QSettings().setValue(QStringLiteral("export/lastFormat"), kind);
+}
+
 QStringList AppSettings::recentSessions() {
   QStringList list = QSettings().value(QStringLiteral("sessions/recent")).toStringList();
   list.erase(std::remove_if(list.begin(), list.end(),

@@ -28,6 +28,8 @@ class AppSettings {
 
   static QString lastExportDirectory();
   static void setLastExportDirectory(const QString& dir);
+  static int lastExportFormat();  // an ExportKind value; -1 when none is stored
+  static void setLastExportFormat(int kind);
 
   static QStringList recentSessions();
   static void addRecentSession(const QString& path);

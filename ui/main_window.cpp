@@ -97,6 +97,10 @@ MainWindow::MainWindow(QWidget* parent)
   if (const QString dir = AppSettings::lastExportDirectory(); !dir.isEmpty()) {
     m_exporter->setLastDirectory(dir);
   }
+  if (const int kind = AppSettings::lastExportFormat();
+      kind >= static_cast<int>(ExportKind::kPng1x) && kind <= static_cast<int>(ExportKind::kCsv)) {
+    m_exporter->setLastKind(static_cast<ExportKind>(kind));
+  }
   if (auto last = AppSettings::lastConfig()) m_panel->setConfig(*last);
   AppSettings::restoreWindow(*this);
 
@@ -488,6 +492,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   AppSettings::saveWindow(*this);
   AppSettings::saveConfig(m_panel->config());
   AppSettings::setLastExportDirectory(m_exporter->lastDirectory());
+  AppSettings::setLastExportFormat(static_cast<int>(m_exporter->lastKind()));
   event->accept();
 }
 

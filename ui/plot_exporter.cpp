@@ -39,6 +39,22 @@ QString filterFor(ExportKind kind) {
 
 }  // namespace
 
+QString exportKindName(ExportKind kind) {
+  switch (kind) {
+    case ExportKind::kPng1x:
+      return QObject::tr("PNG 1x");
+    case ExportKind::kPng2x:
+      return QObject::tr("PNG 2x");
+    case ExportKind::kPng300Dpi:
+      return QObject::tr("PNG 300 dpi");
+    case ExportKind::kSvg:
+      return QObject::tr("SVG");
+    case ExportKind::kCsv:
+      return QObject::tr("CSV");
+  }
+  return {};
+}
+
 PlotExporter::PlotExporter(RunController* controller, QWidget* dialogParent)
     : QObject(dialogParent), m_controller(controller), m_parent(dialogParent) {
   m_lastDir = QDir::homePath();
@@ -82,6 +98,12 @@ QMenu* PlotExporter::makeMenu(const PlotEntry& entry, QWidget* parent) {
       if (const PlotEntry* e = find(stem)) exportWithDialog(*e, kind);
     });
   };
+  QAction* quick = menu->addAction(QString(), this, [this, stem] { quickExport(stem); });
+  // The label names the remembered format and folder each time the menu opens.
+  connect(menu, &QMenu::aboutToShow, quick, [this, quick] {
+    quick->setText(tr("Quick export (%1 to %2)").arg(exportKindName(m_lastKind), m_lastDir));
+  });
+  menu->addSeparator();
   add(tr("Save PNG (1x)..."), ExportKind::kPng1x);
   add(tr("Save PNG (2x)..."), ExportKind::kPng2x);
   add(tr("Save PNG (300 dpi)..."), ExportKind::kPng300Dpi);
@@ -107,6 +129,7 @@ void PlotExporter::exportWithDialog(const PlotEntry& entry, ExportKind kind) {
       m_parent, tr("Export %1").arg(entry.title), suggested, filterFor(kind));
   if (path.isEmpty()) return;
   m_lastDir = QFileInfo(path).absolutePath();
+  m_lastKind = kind;
   if (Status s = exportTo(entry.stem, kind, path); !s) {
     Q_EMIT failed(QString::fromStdString(s.message()));
   } else {
@@ -128,6 +151,15 @@ Status PlotExporter::exportTo(const QString& stem, ExportKind kind, const QStrin
   return writePlot(e->widget(), path,
                    kind == ExportKind::kSvg ? ImageFormat::kSvg : ImageFormat::kPng, options,
                    e->title);
+}
+
+void PlotExporter::quickExport(const QString& stem) {
+  const QString path = QDir(m_lastDir).filePath(stem + suffixFor(m_lastKind));
+  if (Status s = exportTo(stem, m_lastKind, path); !s) {
+    Q_EMIT failed(QString::fromStdString(s.message()));
+  } else {
+    Q_EMIT info(tr("Saved %1").arg(path));
+  }
 }
 
 Status PlotExporter::copyToClipboard(const QString& stem) {

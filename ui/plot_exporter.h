@@ -53,6 +53,11 @@ class PlotExporter : public QObject {
 
   QString lastDirectory() const { return m_lastDir; }
   void setLastDirectory(const QString& dir) { m_lastDir = dir; }
+  // The format of the last per-plot export; "Quick export" reuses it with the last folder.
+  ExportKind lastKind() const { return m_lastKind; }
+  void setLastKind(ExportKind kind) { m_lastKind = kind; }
+  // Writes STEM.<ext> of the last format into the last folder, without a dialog.
+  void quickExport(const QString& stem);
 
  Q_SIGNALS:
   void info(const QString& message);
@@ -70,6 +75,9 @@ class PlotExporter : public QObject {
   std::vector<PlotEntry> m_entries;
   std::vector<std::pair<PlotFrame*, QMenu*>> m_frameMenus;
   QString m_lastDir;
+  ExportKind m_lastKind = ExportKind::kPng2x;
 };
+
+QString exportKindName(ExportKind kind);
 
 }  // namespace driftscope::ui

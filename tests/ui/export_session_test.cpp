@@ -19,6 +19,8 @@
 #include "core/config/run_config.h"
 #include "ui/charts/distance_chart.h"
 #include "ui/figure_export.h"
+#include "ui/app_settings.h"
+#include "ui/control_panel.h"
 #include "ui/main_window.h"
 #include "ui/plot_exporter.h"
 #include "ui/run_controller.h"
@@ -247,6 +249,44 @@ TEST_F(ExportTest, CorruptSessionIsRefusedAndTheWindowStaysUsable) {
   EXPECT_TRUE(w.errorBanner()->text().contains(QString::fromStdString(bad.string())));
   runToEnd(w, smallConfig(2));
   EXPECT_GT(w.controller()->latest()->snapshotsTaken, 0);
+}
+
+TEST_F(ExportTest, SettingsRememberConfigExportFolderFormatAndRecentSessions) {
+  const QString folder = QString::fromStdString(m_dir.string());
+  {
+    MainWindow w;
+    w.show();
+    RunConfig c = smallConfig(2);
+    c.sgd.batchSize = 48;
+    c.layers = {784, 24, 10};
+    w.setConfig(c);
+    w.exporter()->setLastDirectory(folder);
+    w.exporter()->setLastKind(ExportKind::kSvg);
+    w.close();
+  }
+  MainWindow again;
+  EXPECT_EQ(again.exporter()->lastDirectory(), folder);
+  EXPECT_EQ(again.exporter()->lastKind(), ExportKind::kSvg);
+  const RunConfig restored = again.controlPanel()->config();
+  EXPECT_EQ(restored.sgd.batchSize, 48);
+  EXPECT_EQ(restored.layers, (std::vector<int>{784, 24, 10}));
+  // Quick export: last format into the last folder, no dialog.
+  again.show();
+  runToEnd(again, smallConfig(2));
+  again.exporter()->quickExport(QStringLiteral("pca"));
+  QSvgRenderer svg(QString::fromStdString((m_dir / "pca.svg").string()));
+  EXPECT_TRUE(svg.isValid());
+  // Recent sessions: newest first, files that no longer exist dropped.
+  const fs::path a = m_dir / "a.dsession", b = m_dir / "b.dsession";
+  std::ofstream(a) << "a";
+  std::ofstream(b) << "b";
+  AppSettings::addRecentSession(QString::fromStdString(a.string()));
+  AppSettings::addRecentSession(QString::fromStdString(b.string()));
+  fs::remove(a);
+  const QStringList recent = AppSettings::recentSessions();
+  ASSERT_FALSE(recent.isEmpty());
+  EXPECT_EQ(recent.first(), QString::fromStdString(b.string()));
+  EXPECT_FALSE(recent.contains(QString::fromStdString(a.string())));
 }
 
 }  // namespace
