@@ -161,12 +161,16 @@ void registerAll() {
 }
 
 }  // namespace
+
+void registerAnalysisBenchmarks();  // bench/analysis_bench.cpp
+
 }  // namespace driftscope
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   driftscope::registerAll();
+  driftscope::registerAnalysisBenchmarks();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

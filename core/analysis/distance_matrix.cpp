@@ -12,12 +12,6 @@ constexpr int kRowUpdateChunks = 8;         // occupied slots per row update, sp
 constexpr int kGramTileRows = 64;           // G is tiled in 64 x 64 blocks for anchoredGram
 constexpr std::size_t kColumnBlock = 2048;  // parameters converted to double per pass
 
-// <x - a, y - a> with differences in double; x - a is given already as xa.
-double anchoredDot(const VectorD& xa, const float* y, const VectorD& anchor) {
-  const Eigen::Map<const Vector> yMap(y, anchor.size());
-  return xa.dot(yMap.cast<double>() - anchor);
-}
-
 // G of rows minus a double anchor; tiles of G are the fixed units of parallel work.
 MatrixD anchoredGramImpl(const std::vector<const float*>& rows, std::size_t paramCount,
                          const VectorD& anchor, ParallelContext& parallel) {
@@ -104,16 +98,36 @@ void DistanceMatrix::updateRow(int slot, const float* ringBlock, ParallelContext
   const Eigen::Map<const Vector> newRow(row(ringBlock, slot), m_anchor.size());
   const VectorD diff = newRow.cast<double>() - m_anchor;
 
-  // Each entry is one dot product done by one task, so any thread count gives the same bits.
+  // Each entry is accumulated by one task over fixed column blocks in a fixed order, so any
+  // thread count gives the same bits. Blocking keeps the block of (x - a) and of the anchor
+  // in cache while every other snapshot streams through once: the row costs one pass over
+  // the ring (C x P floats) instead of C passes over three P-long vectors.
   const int n = static_cast<int>(others.size());
   const int chunks = std::min(kRowUpdateChunks, n);
+  const std::size_t P = static_cast<std::size_t>(m_anchor.size());
   auto chunkFn = [&](int c) {
     const int begin = static_cast<int>(static_cast<long long>(n) * c / chunks);
     const int end = static_cast<int>(static_cast<long long>(n) * (c + 1) / chunks);
+    std::vector<double> acc(static_cast<std::size_t>(end - begin), 0.0);
+    VectorD y(static_cast<Eigen::Index>(kColumnBlock));
+    for (std::size_t col = 0; col < P; col += kColumnBlock) {
+      const auto width = static_cast<Eigen::Index>(std::min(kColumnBlock, P - col));
+      const auto x = diff.segment(static_cast<Eigen::Index>(col), width);
+      const auto a = m_anchor.segment(static_cast<Eigen::Index>(col), width);
+      for (int k = begin; k < end; ++k) {
+        const int j = others[static_cast<std::size_t>(k)];
+        if (j == slot) continue;
+        // float -> double in a plain loop (vectorised by the compiler; Eigen's mixed-type
+        // cast inside a dot product falls back to scalar code), then a vectorised dot.
+        const float* src = row(ringBlock, j) + col;
+        double* dst = y.data();
+        for (Eigen::Index i = 0; i < width; ++i) dst[i] = static_cast<double>(src[i]);
+        acc[static_cast<std::size_t>(k - begin)] += x.dot(y.head(width) - a);
+      }
+    }
     for (int k = begin; k < end; ++k) {
       const int j = others[static_cast<std::size_t>(k)];
-      const double g =
-          (j == slot) ? diff.squaredNorm() : anchoredDot(diff, row(ringBlock, j), m_anchor);
+      const double g = (j == slot) ? diff.squaredNorm() : acc[static_cast<std::size_t>(k - begin)];
       m_gram(slot, j) = g;
       m_gram(j, slot) = g;
     }

@@ -1,0 +1,261 @@
+// Cost of the analysis pipeline (design.md, "Analysis"): snapshot copy, one heatmap row
+// update, the full heatmap from scratch, PCA of the ring, and weight matching.
+//
+// Data: a synthetic ring of C snapshots of P = 100,000 floats, a random walk
+// (w_0 ~ U[-0.1, 0.1), w_{k+1} = w_k + U[-1e-3, 1e-3) per coordinate) anchored at w_0, so
+// that the Gram matrix has the decaying spectrum of a trajectory rather than that of iid
+// noise. Generated once per C (deterministic splitmix64) and shared by the benchmarks.
+//
+//  BM_SnapshotPush/P:<P>/C:<C>            SnapshotRing::push (one memcpy of P floats into
+//                                         the next slot of a C x P ring; the ring is
+//                                         filled once before timing, so every slot's pages
+//                                         are resident). GB/s = bytes copied (4P) per s.
+//  BM_HeatmapRowUpdate/C:<C>/threads:<T>  DistanceMatrix::addSnapshot(slot, ring, ctx) with
+//                                         all C slots occupied (steady state: the newest
+//                                         snapshot overwrote the oldest slot). C dot
+//                                         products of length P. GB/s = ring bytes read
+//                                         (4·C·P) per s; GFLOP/s counts 2·C·P.
+//                                         Setup (not timed): DistanceMatrix::rebuild.
+//  BM_HeatmapFull/C:<C>/threads:<T>       anchoredGram(block, C, P, anchor, ctx) from
+//                                         scratch. GFLOP/s counts C^2·P (C^2/2 distinct
+//                                         pairs x 2 FLOPs; the diagonal tiles' redundant
+//                                         upper halves are not counted). C = 2000 is
+//                                         ~4e11 FLOPs: Iterations(1).
+//  BM_PcaFromGram/C:<C>                   pcaFromGram(G, 3) on the ring's C x C Gram
+//                                         (centring + full SelfAdjointEigenSolver).
+//  BM_AlignWeights/784-<n>-10             alignWeights(layout, a, b) for two independent
+//                                         random nets (the Git Re-Basin use case: two
+//                                         inits); one hidden layer, so it always runs 2
+//                                         sweeps (find the permutation, confirm it):
+//                                         2 similarity GEMMs + 2 LAPs of n x n.
+//  BM_LinearAssignment/n:<n>              solveMinCostAssignment on an n x n matrix of
+//                                         U[0, 1) costs (includes the row-major copy).
+//                                         Compare with bench/lap_scipy.py.
+//
+// "threads" is the ParallelContext size; only addSnapshot and anchoredGram take one.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/analysis/alignment.h"
+#include "core/analysis/distance_matrix.h"
+#include "core/analysis/linear_assignment.h"
+#include "core/analysis/pca.h"
+#include "core/model/mlp_layout.h"
+#include "core/parallel.h"
+#include "core/record/snapshot_ring.h"
+
+namespace driftscope {
+namespace {
+
+constexpr std::size_t kParams = 100000;
+
+// Deterministic uniform [0, 1) from splitmix64 (fast enough for 2e8 draws).
+class Uniform {
+ public:
+  explicit Uniform(std::uint64_t seed) : m_state(seed) {}
+  double operator()() {
+    std::uint64_t z = (m_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return static_cast<double>(z >> 11) * 0x1.0p-53;
+  }
+
+ private:
+  std::uint64_t m_state;
+};
+
+// C x P row-major random walk plus its anchor (row 0) and, lazily, its Gram matrix.
+struct Ring {
+  int capacity = 0;
+  std::vector<float> block;
+  std::vector<float> anchor;
+  std::unique_ptr<DistanceMatrix> matrix;  // all slots occupied; built on first use
+};
+
+Ring& ringFor(int capacity) {
+  static std::map<int, std::unique_ptr<Ring>> rings;
+  std::unique_ptr<Ring>& slot = rings[capacity];
+  if (!slot) {
+    slot = std::make_unique<Ring>();
+    slot->capacity = capacity;
+    slot->block.resize(static_cast<std::size_t>(capacity) * kParams);
+    Uniform u(static_cast<std::uint64_t>(capacity));
+    float* row0 = slot->block.data();
+    for (std::size_t p = 0; p < kParams; ++p) row0[p] = static_cast<float>(0.2 * u() - 0.1);
+    for (int r = 1; r < capacity; ++r) {
+      const float* prev = row0 + static_cast<std::size_t>(r - 1) * kParams;
+      float* cur = row0 + static_cast<std::size_t>(r) * kParams;
+      for (std::size_t p = 0; p < kParams; ++p) {
+        cur[p] = prev[p] + static_cast<float>(2e-3 * u() - 1e-3);
+      }
+    }
+    slot->anchor.assign(row0, row0 + kParams);
+  }
+  return *slot;
+}
+
+DistanceMatrix& fullMatrix(Ring& ring) {
+  if (!ring.matrix) {
+    ring.matrix = std::make_unique<DistanceMatrix>(ring.capacity);
+    ring.matrix->setAnchor(ring.anchor.data(), kParams);
+    std::vector<int> slots(static_cast<std::size_t>(ring.capacity));
+    for (int s = 0; s < ring.capacity; ++s) slots[static_cast<std::size_t>(s)] = s;
+    ParallelContext setup(ParallelContext::hardwareThreads());
+    ring.matrix->rebuild(ring.block.data(), slots, setup);
+  }
+  return *ring.matrix;
+}
+
+void snapshotPush(benchmark::State& state) {
+  const std::size_t P = static_cast<std::size_t>(state.range(0));
+  const int C = static_cast<int>(state.range(1));
+  SnapshotRing ring(C, P);
+  std::vector<float> params(P);
+  Uniform u(7);
+  for (float& x : params) x = static_cast<float>(u());
+  SnapshotMeta meta;
+  for (int i = 0; i < C; ++i) ring.push(params.data(), meta);  // page in every slot
+  for (auto _ : state) {
+    ++meta.step;
+    benchmark::DoNotOptimize(ring.push(params.data(), meta));
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(P * sizeof(float)));
+}
+
+void heatmapRowUpdate(benchmark::State& state) {
+  const int C = static_cast<int>(state.range(0));
+  ParallelContext parallel(static_cast<int>(state.range(1)));
+  Ring& ring = ringFor(C);
+  DistanceMatrix& matrix = fullMatrix(ring);
+  int slot = 0;
+  for (auto _ : state) {
+    matrix.addSnapshot(slot, ring.block.data(), parallel);
+    slot = (slot + 1) % C;
+  }
+  const double n = static_cast<double>(state.iterations());
+  const double cp = static_cast<double>(C) * static_cast<double>(kParams);
+  state.counters["GB/s"] =
+      benchmark::Counter(n * cp * sizeof(float) * 1e-9, benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(n * 2.0 * cp * 1e-9, benchmark::Counter::kIsRate);
+}
+
+void heatmapFull(benchmark::State& state) {
+  const int C = static_cast<int>(state.range(0));
+  ParallelContext parallel(static_cast<int>(state.range(1)));
+  Ring& ring = ringFor(C);
+  for (auto _ : state) {
+    MatrixD g = anchoredGram(ring.block.data(), C, kParams, ring.anchor.data(), parallel);
+    benchmark::DoNotOptimize(g.data());
+  }
+  const double n = static_cast<double>(state.iterations());
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      n * static_cast<double>(C) * C * static_cast<double>(kParams) * 1e-9,
+      benchmark::Counter::kIsRate);
+}
+
+void pca(benchmark::State& state) {
+  const int C = static_cast<int>(state.range(0));
+  Ring& ring = ringFor(C);
+  std::vector<int> slots(static_cast<std::size_t>(C));
+  for (int s = 0; s < C; ++s) slots[static_cast<std::size_t>(s)] = s;
+  const MatrixD gram = fullMatrix(ring).gram(slots);
+  double pc1 = 0.0;
+  for (auto _ : state) {
+    const PcaResult r = pcaFromGram(gram, 3);
+    pc1 = r.explainedRatio.front();
+    benchmark::DoNotOptimize(r.projections.data());
+  }
+  state.counters["PC1_ratio"] = pc1;
+}
+
+void alignNets(benchmark::State& state) {
+  const int hidden = static_cast<int>(state.range(0));
+  const MlpLayout layout({784, hidden, 10});
+  std::vector<float> a(layout.paramCount()), b(layout.paramCount());
+  Uniform u(static_cast<std::uint64_t>(hidden));
+  for (float& x : a) x = static_cast<float>(0.1 * u() - 0.05);
+  for (float& x : b) x = static_cast<float>(0.1 * u() - 0.05);
+  AlignmentResult r;
+  for (auto _ : state) {
+    r = alignWeights(layout, a.data(), b.data());
+    benchmark::DoNotOptimize(r.distance);
+  }
+  state.counters["sweeps"] = r.sweeps;
+  state.counters["identity"] = r.identityFraction;
+}
+
+void linearAssignment(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  MatrixD cost(n, n);
+  Uniform u(static_cast<std::uint64_t>(n) + 1000);
+  for (Eigen::Index j = 0; j < n; ++j) {
+    for (Eigen::Index i = 0; i < n; ++i) cost(i, j) = u();
+  }
+  double total = 0.0;
+  for (auto _ : state) {
+    const Assignment r = solveMinCostAssignment(cost);
+    total = r.total;
+    benchmark::DoNotOptimize(r.rowToCol.data());
+  }
+  state.counters["total"] = total;
+}
+
+void registerAll() {
+  benchmark::RegisterBenchmark("BM_SnapshotPush", snapshotPush)
+      ->ArgNames({"P", "C"})
+      ->Args({static_cast<std::int64_t>(kParams), 500})
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+  // Rings (C = 2000: 800 MB) and their DistanceMatrix are built on first use and shared.
+  benchmark::RegisterBenchmark("BM_HeatmapRowUpdate", heatmapRowUpdate)
+      ->ArgNames({"C", "threads"})
+      ->ArgsProduct({{500, 2000}, {1, 2}})
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_HeatmapFull", heatmapFull)
+      ->ArgNames({"C", "threads"})
+      ->ArgsProduct({{500}, {1, 2}})
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_HeatmapFull", heatmapFull)
+      ->ArgNames({"C", "threads"})
+      ->ArgsProduct({{2000}, {1, 2}})
+      ->Iterations(1)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_PcaFromGram", pca)
+      ->ArgNames({"C"})
+      ->Arg(500)
+      ->Arg(2000)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_AlignWeights/784-n-10", alignNets)
+      ->ArgNames({"n"})
+      ->Arg(128)
+      ->Arg(512)
+      ->Arg(1024)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_LinearAssignment", linearAssignment)
+      ->ArgNames({"n"})
+      ->Arg(128)
+      ->Arg(512)
+      ->Arg(1024)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+}
+
+}  // namespace
+
+// Called from main() in train_bench.cpp (one executable, two files).
+void registerAnalysisBenchmarks() { registerAll(); }
+
+}  // namespace driftscope
