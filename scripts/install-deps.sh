@@ -10,6 +10,7 @@ packages=(
   libtbb-dev libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev zlib1g-dev
   xvfb xauth fonts-dejavu-core
+  desktop-file-utils appstream
   dataset-fashion-mnist python3-numpy
 )
 
