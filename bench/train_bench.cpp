@@ -113,6 +113,7 @@ void trainEpoch(benchmark::State& state, const MlpLayout& layout) {
     if (info.epochFraction >= 1.0) trainer.requestStop();  // skip the epoch's evaluation
   };
   auto runEpoch = [&] {
+    trainer.clearStop();  // the previous epoch ended with a stop request
     const TrainOutcome out = trainer.train(trainer.epoch() + 1, callbacks);
     if (out.reason == StopReason::kDiverged) state.SkipWithError(out.message.c_str());
     return out.reason != StopReason::kDiverged;

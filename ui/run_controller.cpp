@@ -62,6 +62,10 @@ void RunController::exportAll(const QString& dir) {
     background([e, out, fail, done] {
       e->runWithRing([e, out, fail, done](const SnapshotRing& ring,
                                           std::shared_ptr<const AnalysisState> state) {
+        if (!state) {
+          fail(out + ": export cancelled (the run was reset or closed)");
+          return;
+        }
         const RunConfig config = e->resolvedConfig();
         const Status s =
             writeRunOutputs(out, config, MlpLayout(config.layers), *state, ring, e->runInfo());
@@ -108,6 +112,10 @@ void RunController::saveSession(const QString& path) {
     background([e, file, finish] {
       e->runWithRing([e, file, finish](const SnapshotRing& ring,
                                        std::shared_ptr<const AnalysisState> state) {
+        if (!state) {
+          finish(Status::error(file + ": save cancelled (the run was reset or closed)"));
+          return;
+        }
         finish(driftscope::saveSession(file, e->resolvedConfig(), *state, ring, e->runInfo()));
       });
     });
@@ -243,8 +251,9 @@ void RunController::abort() {
 }
 
 void RunController::reset() {
-  abort();
+  abort();  // cancels queued exports/saves (they report "cancelled")
   ++m_generation;
+  m_busy = false;
   m_session.reset();
   std::lock_guard<std::mutex> lock(m_mutex);
   m_experiment.reset();

@@ -112,6 +112,23 @@ void AnalysisEngine::stop() {
   m_spaceFree.notify_all();
   joinAnalysisThread();
   stopRingWorker();
+  // Tasks that never ran (export, session save) learn that they were cancelled: they get
+  // a null state, so their callers are not left waiting.
+  std::vector<RingTask> cancelled;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    cancelled.swap(m_ringTasks);
+  }
+  for (RingTask& t : cancelled) runTask(t, m_ring, nullptr);
+}
+
+void AnalysisEngine::runTask(RingTask& task, const SnapshotRing& ring,
+                             std::shared_ptr<const AnalysisState> state) {
+  try {
+    task(ring, std::move(state));
+  } catch (const std::exception&) {
+    // Tasks report their own failures; one that throws (bad_alloc) must not end the run.
+  }
 }
 
 void AnalysisEngine::submitSnapshot(const float* params, const SnapshotMeta& meta) {
@@ -166,8 +183,12 @@ void AnalysisEngine::submitLearningRateChange(const LrChange& c) {
 }
 
 void AnalysisEngine::setPhase(RunPhase phase, const std::string& message) {
+  auto terminal = [](RunPhase p) {
+    return p == RunPhase::kFinished || p == RunPhase::kStopped || p == RunPhase::kDiverged;
+  };
   {
     std::lock_guard<std::mutex> lock(m_mutex);
+    if (terminal(m_phase) && !terminal(phase)) return;  // a late Pause/Resume: the run ended
     m_phase = phase;
     if (!message.empty()) m_message = message;
     m_dirty = true;
@@ -199,10 +220,11 @@ void AnalysisEngine::runWithRing(RingTask fn) {
     }
   }
   // No analysis thread (finished, stopped or never started): the ring is ours to read.
+  std::lock_guard<std::mutex> inlineLock(m_inlineTaskMutex);  // one inline task at a time
   joinAnalysisThread();
   finalAnalysis();
   publish();
-  fn(m_ring, latest());
+  runTask(fn, m_ring, latest());
 }
 
 void AnalysisEngine::pinReference(int snapshotIndex) {
@@ -278,9 +300,9 @@ void AnalysisEngine::threadMain() {
       lastPublish = Clock::now();
       unpublished = false;
       const auto consistent = latest();
-      for (RingTask& t : tasks) t(m_ring, consistent);
+      for (RingTask& t : tasks) runTask(t, m_ring, consistent);
     } else {
-      for (RingTask& t : tasks) t(m_ring, latest());
+      for (RingTask& t : tasks) runTask(t, m_ring, latest());
     }
     if (finishing) {
       stopRingWorker();
@@ -347,7 +369,8 @@ void AnalysisEngine::processSnapshot(const Pending& p) {
   ++m_snapshotsTaken;
   // Automatic pins at fixed waiting times after recording started.
   const auto& waits = m_options.pinAfterSteps;
-  const std::int64_t since = p.meta.step - m_distances.front().meta.step;
+  if (m_snapshotsTaken == 1) m_firstSnapshotStep = p.meta.step;
+  const std::int64_t since = p.meta.step - m_firstSnapshotStep;  // since recording started
   if (m_nextAutoPin < waits.size() && since >= waits[m_nextAutoPin]) {
     ++m_nextAutoPin;
     pin(slot);

@@ -90,7 +90,8 @@ class AnalysisEngine {
   // that ring (a fresh full analysis, published first): on the analysis thread while it
   // runs (between two snapshots; training continues until the queue is full), otherwise
   // inline on the caller. For exports and session saves; fn must not call back into the
-  // engine. Returns at once when the thread runs.
+  // engine. Returns at once when the thread runs. A task still queued when the engine is
+  // stopped is called with a null state (cancelled).
   using RingTask = std::function<void(const SnapshotRing&, std::shared_ptr<const AnalysisState>)>;
   void runWithRing(RingTask fn);
 
@@ -129,6 +130,8 @@ class AnalysisEngine {
   void finalAnalysis();
   void stopRingWorker();
   void joinAnalysisThread();
+  static void runTask(RingTask& task, const SnapshotRing& ring,
+                      std::shared_ptr<const AnalysisState> state);
   void ringWorkerMain();
   bool dispatchRingJob();       // false when the worker is still busy
   bool collectRingResult();     // true when a new result was adopted
@@ -174,6 +177,7 @@ class AnalysisEngine {
   std::vector<Vector> m_pinnedWeights;  // parallel to m_pinned
   std::size_t m_nextAutoPin = 0;        // into options.pinAfterSteps
   int m_snapshotsTaken = 0;
+  std::int64_t m_firstSnapshotStep = 0;
   int m_referenceGeneration = 0;  // bumped when the reference changes
   std::string m_analysisMessage;
   std::uint64_t m_version = 0;
@@ -193,6 +197,7 @@ class AnalysisEngine {
   std::atomic<bool> m_started{false};  // start() was called
   std::atomic<bool> m_running{false};  // the analysis thread may still consume work
   std::mutex m_threadJoinMutex;
+  std::mutex m_inlineTaskMutex;
   std::mutex m_ringJoinMutex;
 };
 

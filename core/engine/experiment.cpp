@@ -47,10 +47,11 @@ Experiment::~Experiment() {
 }
 
 void Experiment::setPaused(bool paused) {
+  if (m_trainingEnded.load()) return;  // finished/stopped/diverged: the phase stays
   m_paused.store(paused);
   m_trainer->setPaused(paused);
   m_engine->setPhase(paused ? RunPhase::kPaused
-                            : (m_recording ? RunPhase::kRecording : RunPhase::kBurnIn));
+                            : (m_recording.load() ? RunPhase::kRecording : RunPhase::kBurnIn));
 }
 
 void Experiment::stop() { m_trainer->requestStop(); }
@@ -63,11 +64,16 @@ void Experiment::abort() {
 void Experiment::setLearningRate(float lr) { m_trainer->setLearningRate(lr); }
 
 RunConfig Experiment::resolvedConfig() const {
+  // The published history (a copy made under the engine's lock), never the trainer's own
+  // vector, which the trainer thread appends to.
   RunConfig c = m_config;
-  c.sgd.learningRate = m_trainer->learningRateHistory().empty()
-                           ? m_config.sgd.learningRate
-                           : m_trainer->learningRateHistory().front().lr;
-  c.lrHistory = m_trainer->learningRateHistory();
+  const auto state = latest();
+  if (!state->lrHistory.empty()) {
+    c.sgd.learningRate = state->lrHistory.front().lr;
+    c.lrHistory = state->lrHistory;
+  } else if (m_runReturned.load()) {
+    c.lrHistory = m_trainer->learningRateHistory();
+  }
   return c;
 }
 
@@ -85,7 +91,7 @@ RunInfo Experiment::runInfo() const {
     info.steps = state->progress.step;
     info.epochs = state->metrics.empty() ? 0 : state->metrics.back().epoch;
   }
-  info.outcome = m_outcome;
+  if (m_runReturned.load()) info.outcome = m_outcome;  // written before m_runReturned
   if (state->phase != RunPhase::kFinished && state->phase != RunPhase::kDiverged &&
       state->phase != RunPhase::kStopped) {
     info.outcome.reason = StopReason::kStopped;
@@ -97,7 +103,7 @@ RunInfo Experiment::runInfo() const {
 }
 
 void Experiment::startRecording(std::int64_t step, int epoch, const Vector& params) {
-  m_recording = true;
+  m_recording.store(true);
   m_recordStart = step;
   m_engine->setRecordingStart(step);
   if (!m_paused.load()) m_engine->setPhase(RunPhase::kRecording);
@@ -141,7 +147,7 @@ TrainOutcome Experiment::run() {
       m_trainer->setLearningRate(schedule[nextChange].lr);
       ++nextChange;
     }
-    if (m_recording && (info.step - m_recordStart) % m_config.recordEvery == 0) {
+    if (m_recording.load() && (info.step - m_recordStart) % m_config.recordEvery == 0) {
       SnapshotMeta meta;
       meta.index = m_snapshots++;
       meta.step = info.step;
@@ -152,7 +158,7 @@ TrainOutcome Experiment::run() {
   };
   cb.onEpoch = [&](const EpochMetrics& m) {
     m_engine->submitEpoch(m);
-    if (m_recording) return;
+    if (m_recording.load()) return;
     bool start = false;
     if (m_config.burnInAuto) {
       if (m.testLoss < m_bestTestLoss * (1.0 - m_config.burnInImprovement)) {
@@ -174,7 +180,12 @@ TrainOutcome Experiment::run() {
   const EpochMetrics initial = m_trainer->evaluateNow();
   m_engine->submitEpoch(initial);
   m_bestTestLoss = initial.testLoss;
-  m_outcome = m_trainer->train(m_config.epochs, cb);
+  if (!m_trainer->stopRequested()) {
+    m_outcome = m_trainer->train(m_config.epochs, cb);
+  } else {  // stopped (Reset, closing the window) before the first step
+    m_outcome = {StopReason::kStopped, 0, 0, "stopped before training started"};
+  }
+  m_trainingEnded.store(true);
   switch (m_outcome.reason) {
     case StopReason::kCompleted:
       m_engine->setPhase(RunPhase::kFinished, "completed " + std::to_string(m_outcome.epoch) +

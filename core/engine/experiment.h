@@ -70,7 +70,8 @@ class Experiment {
   std::unique_ptr<Trainer> m_trainer;
   std::unique_ptr<AnalysisEngine> m_engine;
   TrainOutcome m_outcome;
-  bool m_recording = false;
+  std::atomic<bool> m_recording{false};
+  std::atomic<bool> m_trainingEnded{false};  // set before the terminal phase
   std::int64_t m_recordStart = 0;
   int m_snapshots = 0;
   double m_bestTestLoss = 0.0;

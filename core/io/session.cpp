@@ -302,14 +302,19 @@ Result<Session> loadSession(const std::string& path) {
     const json& blocks = header.at("blocks");
     const std::size_t C = r.at("snapshots").size();
     const int capacity = r.at("capacity");
-    if (capacity < static_cast<int>(C) || capacity < 1) {
+    if (capacity != session.config.capacity || static_cast<int>(C) > capacity) {
       return Status::error(path + ": ring capacity " + std::to_string(capacity) +
                            " is smaller than its " + std::to_string(C) + " snapshots");
     }
     const std::uint64_t ringBytes = blocks.at("ring"), refBytes = blocks.at("reference"),
                         heatBytes = blocks.at("heatmap"), pcaBytes = blocks.at("pca");
-    if (ringBytes != C * P * sizeof(float) || (refBytes != 0 && refBytes != P * sizeof(float)) ||
-        sizeof kMagic + 12 + length + ringBytes + refBytes + heatBytes + pcaBytes + 4 != size) {
+    // Each block must fit in what is left of the file before the sum is formed (no wrap).
+    const std::uint64_t payload = size - (sizeof kMagic + 12 + length + 4);
+    const bool fits = ringBytes <= payload && refBytes <= payload && heatBytes <= payload &&
+                      pcaBytes <= payload &&
+                      ringBytes + refBytes + heatBytes + pcaBytes == payload;
+    if (!fits || ringBytes != C * P * sizeof(float) ||
+        (refBytes != 0 && refBytes != P * sizeof(float))) {
       return Status::error(path + ": session blocks do not match the header (corrupt file)");
     }
 
@@ -356,6 +361,9 @@ Result<Session> loadSession(const std::string& path) {
       rec.d.weightNorm = dj(d.at("norm"));
       rec.d.referenceNorm = dj(d.at("ref_norm"));
       rec.d.perLayer = vecj(d.at("layers"));
+      if (rec.d.perLayer.size() != static_cast<std::size_t>(layout.numLayers())) {
+        return Status::error(path + ": session distance record has the wrong layer count");
+      }
       rec.aligned = optj(d.at("aligned"));
       rec.alignedIdentity = optj(d.at("identity"));
       state->distances.push_back(std::move(rec));
@@ -409,6 +417,9 @@ Result<Session> loadSession(const std::string& path) {
       for (const json& m : ra.at("snapshots")) analysis->snapshots.push_back(metaFrom(m));
       const auto n = static_cast<Eigen::Index>(analysis->snapshots.size());
       const Eigen::Index k = ra.at("pca_components");
+      if (n > static_cast<Eigen::Index>(C) || k < 0 || k > 3) {
+        return Status::error(path + ": session analysis shape is corrupt");
+      }
       if (heatBytes != static_cast<std::uint64_t>(n * n) * sizeof(double) ||
           pcaBytes != static_cast<std::uint64_t>(n * k) * sizeof(double)) {
         return Status::error(path + ": session analysis blocks do not match (corrupt file)");
@@ -439,6 +450,14 @@ Result<Session> loadSession(const std::string& path) {
       analysis->path.barrierRaw = dj(ra.at("barrier_raw"));
       analysis->path.barrierAligned = dj(ra.at("barrier_aligned"));
       analysis->pathSnapshot = ra.at("path_snapshot");
+      const bool consistent =
+          analysis->msd.msd.size() == analysis->msd.lags.size() &&
+          analysis->msd.counts.size() == analysis->msd.lags.size() &&
+          analysis->path.lossRaw.size() == analysis->path.t.size() &&
+          (analysis->path.lossAligned.empty() ||
+           analysis->path.lossAligned.size() == analysis->path.t.size()) &&
+          analysis->pca.randomWalkRatio.size() == analysis->pca.explainedRatio.size();
+      if (!consistent) return Status::error(path + ": session analysis series are corrupt");
       state->ring = analysis;
     }
     if (!in) return Status::error(path + ": session file is truncated");

@@ -150,7 +150,6 @@ bool Trainer::sgdStep(const std::vector<int>& batch, float lr, double& batchLoss
 }
 
 TrainOutcome Trainer::train(int totalEpochs, const Callbacks& callbacks) {
-  m_stop.store(false);
   const auto start = Clock::now();
   auto elapsed = [&] {
     return m_secondsBefore + std::chrono::duration<double>(Clock::now() - start).count();

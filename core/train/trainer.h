@@ -110,12 +110,15 @@ class Trainer {
   void setLearningRate(float lr) { m_requestedLr.store(lr, std::memory_order_relaxed); }
   float learningRate() const { return m_requestedLr.load(std::memory_order_relaxed); }
   void requestStop();
+  void clearStop() { m_stop.store(false); }
   void setPaused(bool paused);
   bool paused() const { return m_paused.load(); }
   bool stopRequested() const { return m_stop.load(); }
 
   // Trains until `totalEpochs` epochs are complete (resuming where a previous call
-  // stopped), a stop is requested, or divergence. Evaluates after every epoch.
+  // stopped), a stop is requested, or divergence. Evaluates after every epoch. A stop
+  // requested before the call is honoured (it returns at once); clearStop() first to
+  // resume after a stop.
   TrainOutcome train(int totalEpochs, const Callbacks& callbacks);
 
   // Full-set loss/accuracy of the current weights (parallel, deterministic).

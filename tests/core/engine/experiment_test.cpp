@@ -261,5 +261,26 @@ TEST(Experiment, PublishesTheRawBatchLossForEveryBlockOfSteps) {
   }
 }
 
+TEST(Experiment, StopRequestedBeforeTrainingStartsIsHonoured) {
+  RunConfig c = smallConfig();
+  c.epochs = 1000;  // would run for minutes if the stop were lost
+  auto e = makeExperiment(c);
+  ASSERT_TRUE(e);
+  e->abort();  // as Reset or closing the window does, before run() gets going
+  const TrainOutcome out = e->run();
+  EXPECT_EQ(out.reason, StopReason::kStopped);
+  EXPECT_EQ(e->trainer().step(), 0);
+
+  // Stop (training only; the final analysis still runs) before the start: the run ends
+  // stopped, and a late Pause cannot turn the terminal phase back into a running one.
+  auto f = makeExperiment(c);
+  ASSERT_TRUE(f);
+  f->stop();
+  EXPECT_EQ(f->run().reason, StopReason::kStopped);
+  EXPECT_EQ(f->latest()->phase, RunPhase::kStopped);
+  f->setPaused(true);
+  EXPECT_EQ(f->latest()->phase, RunPhase::kStopped);
+}
+
 }  // namespace
 }  // namespace driftscope
