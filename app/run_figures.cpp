@@ -2,6 +2,9 @@
 
 #include <QApplication>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <memory>
 
 #include "ui/figure_export.h"
@@ -14,6 +17,12 @@ Status writeRunFigures(const std::string& dir, const AnalysisState& state, int s
   if (!QApplication::instance()) {
     // Headless by design: never open a window, whatever DISPLAY says.
     qputenv("QT_QPA_PLATFORM", "offscreen");
+    // Qt falls back to /tmp/runtime-$USER anyway, but warns on stderr; say it quietly.
+    if (qEnvironmentVariableIsEmpty("XDG_RUNTIME_DIR")) {
+      const QByteArray dir = "/tmp/runtime-" + QByteArray::number(::getuid());
+      ::mkdir(dir.constData(), 0700);
+      qputenv("XDG_RUNTIME_DIR", dir);
+    }
     static int argc = 1;
     static char name[] = "driftscope";
     static char* argv[] = {name, nullptr};
