@@ -84,7 +84,7 @@ Result<NpyArray> readNpyFloat32(const std::string& path) {
                          " data bytes, shape needs " + std::to_string(count * 4));
   }
   a.data.resize(static_cast<std::size_t>(count));
-  std::memcpy(a.data.data(), bytes.data() + 10 + len, dataBytes);
+  if (dataBytes > 0) std::memcpy(a.data.data(), bytes.data() + 10 + len, dataBytes);
   return a;
 }
 

@@ -19,9 +19,13 @@ DistanceChart::DistanceChart(QWidget* parent) : ChartView(parent) {
   setHoverNames(QStringLiteral("step"), QStringLiteral("d"), QStringLiteral("||w||"));
 
   // The band first, so the curves are drawn over it.
-  m_bandUpper = new QLineSeries;
-  m_bandLower = new QLineSeries;
-  m_band = new QAreaSeries(m_bandUpper, m_bandLower);
+  // QAreaSeries does not own its boundary series: parent them to the area so they go
+  // with it (LeakSanitizer caught them leaking once per chart).
+  m_band = new QAreaSeries;
+  m_bandUpper = new QLineSeries(m_band);
+  m_bandLower = new QLineSeries(m_band);
+  m_band->setUpperSeries(m_bandUpper);
+  m_band->setLowerSeries(m_bandLower);
   m_band->setName(QStringLiteral("perm. band 5\u201395%"));
   addAreaSeries(m_band, Side::kLeft);
   QColor fill(0x9e, 0xb9, 0xd4);
