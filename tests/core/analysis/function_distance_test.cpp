@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/test_support.h"
+
 #include <cmath>
 #include <random>
 #include <vector>
@@ -17,21 +19,8 @@ constexpr double kKlRelativeTol = 1e-4;  // float forward vs the double oracle
 constexpr double kPermutedKlTol = 1e-9;  // reassociated float sums after permuting
 constexpr double kLogSoftmaxTol = 1e-12;
 
-Vector randomParams(const MlpLayout& layout, std::uint64_t seed, float scale) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  Vector w(static_cast<Eigen::Index>(layout.paramCount()));
-  for (Eigen::Index k = 0; k < w.size(); ++k) w[k] = normal(rng);
-  return w;
-}
-
-RowMatrix randomInputs(int rows, int cols, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  RowMatrix x(rows, cols);
-  for (Eigen::Index k = 0; k < x.size(); ++k) x.data()[k] = normal(rng);
-  return x;
-}
+using testing::randomInputs;
+using testing::randomParams;
 
 // Independent forward pass in double (ReLU hidden, linear output).
 RowMatrixD forwardDouble(const MlpLayout& layout, const Vector& w, const RowMatrix& x) {

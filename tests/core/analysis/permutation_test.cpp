@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/test_support.h"
+
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -17,21 +19,8 @@ namespace {
 constexpr double kForwardRelativeTolerance = 1e-5;  // float forward, reassociated sums
 constexpr double kDistanceRelativeTolerance = 1e-12;
 
-Vector randomParams(const MlpLayout& layout, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  Vector w(static_cast<Eigen::Index>(layout.paramCount()));
-  for (Eigen::Index k = 0; k < w.size(); ++k) w[k] = normal(rng);
-  return w;
-}
-
-RowMatrix randomInputs(int rows, int cols, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  RowMatrix x(rows, cols);
-  for (Eigen::Index k = 0; k < x.size(); ++k) x.data()[k] = normal(rng);
-  return x;
-}
+using testing::randomInputs;
+using testing::randomParams;
 
 // Independent reference forward pass in double (ReLU or tanh hidden, linear output).
 RowMatrixD referenceForward(const MlpLayout& layout, const Vector& w, const RowMatrix& x,

@@ -7,30 +7,13 @@
 #include <memory>
 #include <vector>
 
+#include "tests/test_support.h"
+
 namespace driftscope {
 namespace {
 
-const DataSplit& embedded() {
-  static const DataSplit split = [] {
-    auto r = loadDataSplit(DataSource{});
-    EXPECT_TRUE(r) << r.message();
-    return std::move(r).value();
-  }();
-  return split;
-}
-
-// A small slice of the embedded data (as in trainer_test.cpp).
 std::shared_ptr<const DataSplit> smallSplit(int trainCount, int testCount) {
-  auto s = std::make_shared<DataSplit>();
-  s->name = "small";
-  const DataSplit& e = embedded();
-  s->train.rows = s->test.rows = e.train.rows;
-  s->train.cols = s->test.cols = e.train.cols;
-  s->train.images = e.train.images.topRows(trainCount);
-  s->train.labels.assign(e.train.labels.begin(), e.train.labels.begin() + trainCount);
-  s->test.images = e.test.images.topRows(testCount);
-  s->test.labels.assign(e.test.labels.begin(), e.test.labels.begin() + testCount);
-  return s;
+  return std::make_shared<const DataSplit>(testing::smallSplit(trainCount, testCount));
 }
 
 // 600 training images in batches of 50: 12 steps per epoch.

@@ -7,32 +7,13 @@
 #include <gtest/gtest.h>
 
 #include "core/random.h"
+#include "tests/test_support.h"
 
 namespace driftscope {
 namespace {
 
-const DataSplit& embedded() {
-  static const DataSplit split = [] {
-    auto r = loadDataSplit(DataSource{});
-    EXPECT_TRUE(r) << r.message();
-    return std::move(r).value();
-  }();
-  return split;
-}
-
-// A small slice of the embedded data, for fast determinism checks.
-DataSplit smallSplit(int trainCount, int testCount) {
-  DataSplit s;
-  s.name = "small";
-  const DataSplit& e = embedded();
-  s.train.rows = s.test.rows = e.train.rows;
-  s.train.cols = s.test.cols = e.train.cols;
-  s.train.images = e.train.images.topRows(trainCount);
-  s.train.labels.assign(e.train.labels.begin(), e.train.labels.begin() + trainCount);
-  s.test.images = e.test.images.topRows(testCount);
-  s.test.labels.assign(e.test.labels.begin(), e.test.labels.begin() + testCount);
-  return s;
-}
+using testing::smallSplit;
+const DataSplit& embedded() { return testing::embeddedSplit(); }
 
 Vector trainWeights(const DataSplit& data, SgdOptions o, int epochs, std::vector<int> sizes) {
   Trainer t(Mlp(MlpLayout(std::move(sizes)), Activation::kRelu, LossKind::kCrossEntropy), data,
