@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -11,8 +12,6 @@
 #include <iostream>
 #include <optional>
 #include <thread>
-
-#include <CLI/CLI.hpp>
 
 #include "core/engine/experiment.h"
 #include "core/io/run_writer.h"
@@ -167,7 +166,8 @@ class ProgressPrinter {
     const auto s = m_experiment.latest();
     if (s->metrics.empty()) return;
     if (m_tty) {
-      printLine(*s, s->metrics.back(), std::min(m_experiment.config().epochs, s->progress.epoch + 1),
+      printLine(*s, s->metrics.back(),
+                std::min(m_experiment.config().epochs, s->progress.epoch + 1),
                 s->progress.step > 0 ? s->progress.runningLoss : s->metrics.back().trainLoss);
       std::printf(final ? "\n" : "");
     } else {
@@ -187,11 +187,12 @@ class ProgressPrinter {
     const int done = s.metrics.back().epoch;
     const double seconds = s.metrics.back().seconds;
     const double eta = done > 0 ? seconds / done * (c.epochs - done) : NAN;
-    std::printf("%sepoch %d/%d  loss %.4f  acc %.2f%% / test %.2f%%  %.0f steps/s  "
-                "snapshots %d  ETA %s  [%s]",
-                m_tty ? "\r\033[K" : "", epochShown, c.epochs, loss, 100.0 * m.trainAcc,
-                100.0 * m.testAcc, s.progress.stepsPerSecond, s.snapshotsTaken,
-                formatDuration(eta).c_str(), toString(s.phase).c_str());
+    std::printf(
+        "%sepoch %d/%d  loss %.4f  acc %.2f%% / test %.2f%%  %.0f steps/s  "
+        "snapshots %d  ETA %s  [%s]",
+        m_tty ? "\r\033[K" : "", epochShown, c.epochs, loss, 100.0 * m.trainAcc, 100.0 * m.testAcc,
+        s.progress.stepsPerSecond, s.snapshotsTaken, formatDuration(eta).c_str(),
+        toString(s.phase).c_str());
   }
 
   const Experiment& m_experiment;
@@ -205,43 +206,61 @@ class ProgressPrinter {
 int runCommand(int argc, char** argv) {
   const RunConfig d;
   Flags f;
-  CLI::App app{"Train an MLP with constant-learning-rate SGD, record its trajectory after the "
-               "burn-in, and write every analysis of Driftscope into a folder.",
-               "driftscope run"};
+  CLI::App app{
+      "Train an MLP with constant-learning-rate SGD, record its trajectory after the "
+      "burn-in, and write every analysis of Driftscope into a folder.",
+      "driftscope run"};
   app.set_help_flag("-h,--help", "Print this help and exit");
-  app.add_option("--config", f.config, "JSON configuration (e.g. a run's config.json); flags override it");
+  app.add_option("--config", f.config,
+                 "JSON configuration (e.g. a run's config.json); flags override it");
   app.add_option("--out", f.out, "Output folder (default: ./driftscope-run-DATE-TIME)");
   app.add_option("--dataset", f.dataset,
                  "mnist-embedded | fashion-mnist | idx:TRAIN_IMAGES,TRAIN_LABELS,TEST_IMAGES,"
-                 "TEST_LABELS (default: " + d.dataset + ")");
+                 "TEST_LABELS (default: " +
+                     d.dataset + ")");
   app.add_option("--layers", f.layers, "Layer sizes, input to output (default: 784,128,10)");
   app.add_option("--activation", f.activation, "relu | tanh (default: relu)");
   app.add_option("--loss", f.loss, "ce (softmax cross-entropy) | mse (default: ce)");
-  app.add_option("--lr", f.lr, "Learning rate (default: " + std::to_string(d.sgd.learningRate) + ")");
-  app.add_option("--batch", f.batch, "Mini-batch size (default: " + std::to_string(d.sgd.batchSize) + ")");
+  app.add_option("--lr", f.lr,
+                 "Learning rate (default: " + std::to_string(d.sgd.learningRate) + ")");
+  app.add_option("--batch", f.batch,
+                 "Mini-batch size (default: " + std::to_string(d.sgd.batchSize) + ")");
   app.add_option("--momentum", f.momentum, "Heavy-ball momentum in [0, 1) (default: 0)");
   app.add_option("--weight-decay", f.weightDecay, "L2 weight decay (default: 0)");
-  app.add_option("--sampling", f.sampling, "shuffle (every epoch) | replacement (default: shuffle)");
-  app.add_option("--seed", f.seed, "Seed for initialisation, shuffling and permutations (default: 1)");
-  app.add_option("--threads", f.threads, "Worker threads (default: " + std::to_string(d.sgd.threads) + ")");
+  app.add_option("--sampling", f.sampling,
+                 "shuffle (every epoch) | replacement (default: shuffle)");
+  app.add_option("--seed", f.seed,
+                 "Seed for initialisation, shuffling and permutations (default: 1)");
+  app.add_option("--threads", f.threads,
+                 "Worker threads (default: " + std::to_string(d.sgd.threads) + ")");
   app.add_option("--burn-in", f.burnIn,
                  "Epochs before recording starts, or auto: once the test loss has not improved "
-                 "by 0.5% for 3 epochs (default: " + std::to_string(d.burnInEpochs) + ")");
-  app.add_option("--epochs", f.epochs, "Total epochs, burn-in included (default: " + std::to_string(d.epochs) + ")");
-  app.add_option("--record-every", f.recordEvery, "Steps between snapshots (default: " + std::to_string(d.recordEvery) + ")");
-  app.add_option("--capacity", f.capacity, "Snapshots kept in the ring (default: " + std::to_string(d.capacity) + ")");
+                 "by 0.5% for 3 epochs (default: " +
+                     std::to_string(d.burnInEpochs) + ")");
+  app.add_option("--epochs", f.epochs,
+                 "Total epochs, burn-in included (default: " + std::to_string(d.epochs) + ")");
+  app.add_option("--record-every", f.recordEvery,
+                 "Steps between snapshots (default: " + std::to_string(d.recordEvery) + ")");
+  app.add_option("--capacity", f.capacity,
+                 "Snapshots kept in the ring (default: " + std::to_string(d.capacity) + ")");
   app.add_option("--baseline-samples", f.baselineSamples,
-                 "Random permutations for the baseline band (default: " + std::to_string(d.baselineSamples) + ")");
+                 "Random permutations for the baseline band (default: " +
+                     std::to_string(d.baselineSamples) + ")");
   app.add_option("--align-every", f.alignEvery,
-                 "Aligned distance every k-th snapshot; 0: only the last (default: " + std::to_string(d.alignEvery) + ")");
+                 "Aligned distance every k-th snapshot; 0: only the last (default: " +
+                     std::to_string(d.alignEvery) + ")");
   app.add_option("--eval-subset", f.evalSubset,
-                 "Test inputs for the path loss and the function-space distance (default: " + std::to_string(d.evalSubset) + ")");
-  app.add_option("--path-points", f.pathPoints, "Points along the straight path (default: " + std::to_string(d.pathPoints) + ")");
+                 "Test inputs for the path loss and the function-space distance (default: " +
+                     std::to_string(d.evalSubset) + ")");
+  app.add_option("--path-points", f.pathPoints,
+                 "Points along the straight path (default: " + std::to_string(d.pathPoints) + ")");
   app.add_option("--pin-after-steps", f.pins,
                  "Aging: pin the snapshots taken this many steps after recording starts as extra "
                  "references, e.g. 1000,4000 (up to 4; written to aging.csv)");
-  app.add_option("--memory-limit-mb", f.memoryLimitMb, "Largest ring allowed (default: half of physical memory)");
-  app.add_flag("--no-standardize", f.noStandardize, "Keep pixels in [0, 1] instead of standardising them");
+  app.add_option("--memory-limit-mb", f.memoryLimitMb,
+                 "Largest ring allowed (default: half of physical memory)");
+  app.add_flag("--no-standardize", f.noStandardize,
+               "Keep pixels in [0, 1] instead of standardising them");
   app.add_flag("--no-figures", f.noFigures, "Write the data files only, no PNG/SVG plots");
   app.add_flag("-q,--quiet", f.quiet, "No progress line");
   try {
@@ -284,15 +303,17 @@ int runCommand(int argc, char** argv) {
   Experiment& e = **created;
   const MlpLayout layout(config.layers);
   if (!f.quiet) {
-    std::printf("driftscope %s: %s %s, %s loss, lr %g, batch %d, %d thread%s on %s "
-                "(%d train / %d test)\n",
-                DRIFTSCOPE_VERSION, layout.toString().c_str(), toString(config.activation).c_str(),
-                toString(config.loss).c_str(), config.sgd.learningRate, config.sgd.batchSize,
-                config.sgd.threads, config.sgd.threads == 1 ? "" : "s", config.dataset.c_str(),
-                e.data().train.size(), e.data().test.size());
+    std::printf(
+        "driftscope %s: %s %s, %s loss, lr %g, batch %d, %d thread%s on %s "
+        "(%d train / %d test)\n",
+        DRIFTSCOPE_VERSION, layout.toString().c_str(), toString(config.activation).c_str(),
+        toString(config.loss).c_str(), config.sgd.learningRate, config.sgd.batchSize,
+        config.sgd.threads, config.sgd.threads == 1 ? "" : "s", config.dataset.c_str(),
+        e.data().train.size(), e.data().test.size());
     std::printf("recording after %s, a snapshot every %d steps; ring of %d snapshots = %s\n",
-                config.burnInAuto ? "the test loss stops improving"
-                                  : (std::to_string(config.burnInEpochs) + " burn-in epochs").c_str(),
+                config.burnInAuto
+                    ? "the test loss stops improving"
+                    : (std::to_string(config.burnInEpochs) + " burn-in epochs").c_str(),
                 config.recordEvery, config.capacity, formatBytes(ringBytes(config)).c_str());
     std::fflush(stdout);
   }

@@ -1,10 +1,9 @@
 #include "app/run_figures.h"
 
-#include <QApplication>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <QApplication>
 #include <memory>
 
 #include "ui/figure_export.h"

@@ -156,9 +156,9 @@ void heatmapFull(benchmark::State& state) {
     benchmark::DoNotOptimize(g.data());
   }
   const double n = static_cast<double>(state.iterations());
-  state.counters["GFLOP/s"] = benchmark::Counter(
-      n * static_cast<double>(C) * C * static_cast<double>(kParams) * 1e-9,
-      benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(n * static_cast<double>(C) * C * static_cast<double>(kParams) * 1e-9,
+                         benchmark::Counter::kIsRate);
 }
 
 void pca(benchmark::State& state) {

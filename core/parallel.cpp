@@ -1,10 +1,10 @@
 #include "core/parallel.h"
 
-#include <algorithm>
-#include <thread>
-
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
+
+#include <algorithm>
+#include <thread>
 
 namespace driftscope {
 
@@ -25,13 +25,9 @@ void ParallelContext::forEach(int n, const std::function<void(int)>& fn) {
     for (int i = 0; i < n; ++i) fn(i);
     return;
   }
-  m_impl->arena.execute([&] {
-    oneapi::tbb::parallel_for(0, n, [&](int i) { fn(i); });
-  });
+  m_impl->arena.execute([&] { oneapi::tbb::parallel_for(0, n, [&](int i) { fn(i); }); });
 }
 
-int ParallelContext::hardwareThreads() {
-  return std::max(1u, std::thread::hardware_concurrency());
-}
+int ParallelContext::hardwareThreads() { return std::max(1u, std::thread::hardware_concurrency()); }
 
 }  // namespace driftscope

@@ -33,7 +33,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : m_value(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : m_value(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : m_status(std::move(status)) {  // NOLINT: implicit by design
     assert(!m_status.isOk() && "Result from an OK status needs a value");
   }

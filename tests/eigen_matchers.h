@@ -2,17 +2,16 @@
 // and the largest absolute difference when two Eigen objects differ by more than tol.
 #pragma once
 
-#include <sstream>
-
 #include <gtest/gtest.h>
 
 #include <Eigen/Core>
+#include <sstream>
 
 namespace driftscope::testing {
 
 template <typename A, typename B>
-::testing::AssertionResult eigenNear(const char* aExpr, const char* bExpr, const char*,
-                                     const A& a, const B& b, double tol) {
+::testing::AssertionResult eigenNear(const char* aExpr, const char* bExpr, const char*, const A& a,
+                                     const B& b, double tol) {
   if (a.rows() != b.rows() || a.cols() != b.cols()) {
     return ::testing::AssertionFailure()
            << aExpr << " is " << a.rows() << "x" << a.cols() << " but " << bExpr << " is "

@@ -2,10 +2,10 @@
 // slices of it, and seeded random weights and inputs.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <random>
-
-#include <gtest/gtest.h>
 
 #include "core/data/dataset.h"
 #include "core/model/mlp_layout.h"

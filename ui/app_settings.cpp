@@ -7,7 +7,6 @@
 #include <QSettings>
 #include <QStyle>
 #include <QStyleFactory>
-
 #include <nlohmann/json.hpp>
 
 namespace driftscope::ui {

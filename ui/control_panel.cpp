@@ -13,7 +13,6 @@
 #include <QSlider>
 #include <QSpinBox>
 #include <QVBoxLayout>
-
 #include <cmath>
 
 #include "core/data/dataset.h"
@@ -127,8 +126,9 @@ ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
   m_burnIn->setRange(0, 100000);
   m_burnIn->setSuffix(tr(" epochs"));
   m_burnInAuto = new QCheckBox(tr("auto"), recBox);
-  m_burnInAuto->setToolTip(tr("Start recording once the test loss has not improved by 0.5% "
-                              "for 3 epochs."));
+  m_burnInAuto->setToolTip(
+      tr("Start recording once the test loss has not improved by 0.5% "
+         "for 3 epochs."));
   burnRow->addWidget(m_burnIn, 1);
   burnRow->addWidget(m_burnInAuto);
   rec->addRow(tr("Burn-in"), burnRow);
@@ -150,8 +150,9 @@ ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
   rec->addRow(tr("Baseline samples"), m_baselineSamples);
   m_pins = new QLineEdit(recBox);
   m_pins->setPlaceholderText(tr("e.g. 1000,4000 (optional)"));
-  m_pins->setToolTip(tr("Aging: snapshots this many steps after recording starts become extra "
-                        "references (up to 4); Ctrl+click a heatmap row pins one by hand."));
+  m_pins->setToolTip(
+      tr("Aging: snapshots this many steps after recording starts become extra "
+         "references (up to 4); Ctrl+click a heatmap row pins one by hand."));
   rec->addRow(tr("Pin references at"), m_pins);
   layout->addWidget(recBox);
 
@@ -179,8 +180,8 @@ ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
   };
   connect(m_hidden, &QLineEdit::textChanged, this, edited);
   connect(m_pins, &QLineEdit::textChanged, this, edited);
-  for (QSpinBox* s : {m_batch, m_seed, m_threads, m_burnIn, m_epochs, m_recordEvery,
-                      m_capacity, m_baselineSamples}) {
+  for (QSpinBox* s : {m_batch, m_seed, m_threads, m_burnIn, m_epochs, m_recordEvery, m_capacity,
+                      m_baselineSamples}) {
     connect(s, &QSpinBox::valueChanged, this, edited);
   }
   for (QDoubleSpinBox* s : {m_momentum, m_weightDecay}) {
@@ -352,8 +353,7 @@ void ControlPanel::revalidate() {
   markField(m_hidden, hidden ? QString() : QString::fromStdString(hidden.message()),
             tr("Hidden layer sizes, e.g. 128 or 256,256"));
   const QString error = validationError();
-  markField(m_pins,
-            error.contains(QLatin1String("pin")) ? error : QString(),
+  markField(m_pins, error.contains(QLatin1String("pin")) ? error : QString(),
             tr("Aging: steps after recording starts at which to pin extra references"));
   markField(m_capacity, error.contains(QLatin1String("\"capacity\"")) ? error : QString(),
             tr("Snapshots kept in memory"));
@@ -373,9 +373,9 @@ void ControlPanel::setRunState(bool running, bool paused) {
   m_start->setToolTip(running || valid ? QString() : validationError());
   m_stop->setEnabled(running);
   for (QWidget* w : std::initializer_list<QWidget*>{
-           m_batch, m_momentum, m_weightDecay, m_loss, m_hidden, m_activation, m_seed,
-           m_threads, m_dataset, m_burnInAuto, m_epochs, m_recordEvery, m_capacity,
-           m_baselineSamples, m_pins}) {
+           m_batch, m_momentum, m_weightDecay, m_loss, m_hidden, m_activation, m_seed, m_threads,
+           m_dataset, m_burnInAuto, m_epochs, m_recordEvery, m_capacity, m_baselineSamples,
+           m_pins}) {
     w->setEnabled(!running);
     if (running) w->setToolTip(tr(kLockedTip));
   }

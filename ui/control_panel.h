@@ -8,7 +8,6 @@
 
 #include <QString>
 #include <QWidget>
-
 #include <optional>
 #include <vector>
 
@@ -90,7 +89,7 @@ class ControlPanel : public QWidget {
   QPushButton* m_stop = nullptr;
   QPushButton* m_reset = nullptr;
 
-  QStringList m_idxFiles;  // for the "IDX files" entry
+  QStringList m_idxFiles;    // for the "IDX files" entry
   RunConfig m_hiddenFields;  // settings without a widget (kept from setConfig)
   bool m_running = false;
   bool m_paused = false;

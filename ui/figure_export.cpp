@@ -2,7 +2,6 @@
 
 #include <QCoreApplication>
 #include <QDir>
-
 #include <functional>
 #include <memory>
 
@@ -41,8 +40,7 @@ const std::vector<Figure>& figures() {
       {QStringLiteral("pca_variance"), QStringLiteral("Explained variance vs. random walk"),
        makePlot<VarianceChart>},
       {QStringLiteral("msd"), QStringLiteral("Mean squared displacement"), makePlot<MsdChart>},
-      {QStringLiteral("path"), QStringLiteral("Loss along the straight path"),
-       makePlot<PathChart>},
+      {QStringLiteral("path"), QStringLiteral("Loss along the straight path"), makePlot<PathChart>},
   };
   return list;
 }
@@ -69,15 +67,15 @@ Status writeFigures(const QString& dir, const AnalysisState& state, const PlotCo
     ImageOptions png;
     png.size = size;
     png.scale = 2.0;
-    if (Status s = writePlot(plot.get(), base + QStringLiteral(".png"), ImageFormat::kPng, png,
-                             f.title);
+    if (Status s =
+            writePlot(plot.get(), base + QStringLiteral(".png"), ImageFormat::kPng, png, f.title);
         !s) {
       return s;
     }
     ImageOptions svg;
     svg.size = size;
-    if (Status s = writePlot(plot.get(), base + QStringLiteral(".svg"), ImageFormat::kSvg, svg,
-                             f.title);
+    if (Status s =
+            writePlot(plot.get(), base + QStringLiteral(".svg"), ImageFormat::kSvg, svg, f.title);
         !s) {
       return s;
     }

@@ -1,9 +1,11 @@
 #include "ui/main_window.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDockWidget>
+#include <QFileDialog>
 #include <QInputDialog>
 #include <QKeySequence>
 #include <QLabel>
@@ -16,13 +18,9 @@
 #include <QTabWidget>
 #include <QVBoxLayout>
 
-#include <QActionGroup>
-#include <QFileDialog>
-
 #include "core/engine/experiment.h"
 #include "core/io/run_writer.h"
 #include "ui/app_settings.h"
-#include "ui/plot_exporter.h"
 #include "ui/charts/distance_chart.h"
 #include "ui/charts/heatmap_view.h"
 #include "ui/charts/msd_chart.h"
@@ -31,6 +29,7 @@
 #include "ui/charts/training_chart.h"
 #include "ui/control_panel.h"
 #include "ui/dashboard.h"
+#include "ui/plot_exporter.h"
 #include "ui/run_controller.h"
 
 namespace driftscope::ui {
@@ -83,8 +82,8 @@ MainWindow::MainWindow(QWidget* parent)
   m_msdTabs->addTab(m_path, tr("Straight path"));
   m_dashboard->addPlot(tr("Training"), m_training, 0, 0);
   m_dashboard->addPlot(tr("Distance from the reference"), m_distance, 0, 1);
-  m_dashboard->addPlot(tr("Pairwise distances of the ring (click: set reference)"), m_heatmap,
-                       0, 2);
+  m_dashboard->addPlot(tr("Pairwise distances of the ring (click: set reference)"), m_heatmap, 0,
+                       2);
   m_dashboard->addPlot(tr("PCA of the trajectory"), m_pca, 1, 0);
   m_dashboard->addPlot(tr("Explained variance vs. random walk"), m_variance, 1, 1);
   m_dashboard->addPlot(tr("Mean squared displacement / straight path"), m_msdTabs, 1, 2);
@@ -157,9 +156,9 @@ void MainWindow::buildMenus() {
   newRun->setShortcut(QKeySequence::New);
   file->addSeparator();
   QAction* open = file->addAction(tr("&Open session..."), this, [this] {
-    const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open session"), m_exporter->lastDirectory(),
-        tr("Driftscope sessions (*.dsession);;All files (*)"));
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Open session"), m_exporter->lastDirectory(),
+                                     tr("Driftscope sessions (*.dsession);;All files (*)"));
     if (!path.isEmpty()) openSession(path);
   });
   open->setShortcut(QKeySequence::Open);
@@ -194,8 +193,8 @@ void MainWindow::buildMenus() {
   run->addSeparator();
   QAction* ref = run->addAction(tr("Set reference..."), this, [this] { chooseReference(false); });
   ref->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
-  QAction* pin = run->addAction(tr("Pin extra reference (aging)..."), this,
-                                [this] { chooseReference(true); });
+  QAction* pin =
+      run->addAction(tr("Pin extra reference (aging)..."), this, [this] { chooseReference(true); });
   pin->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P));
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
@@ -216,8 +215,8 @@ void MainWindow::buildMenus() {
   m_epochAxisAction->setCheckable(true);
   connect(m_epochAxisAction, &QAction::toggled, this, [this] { onStateChanged(); });
   QAction* resetZoom = view->addAction(tr("Reset &zoom"), this, [this] {
-    for (ChartView* c : std::initializer_list<ChartView*>{m_training, m_distance, m_pca,
-                                                          m_variance, m_msd, m_path}) {
+    for (ChartView* c : std::initializer_list<ChartView*>{m_training, m_distance, m_pca, m_variance,
+                                                          m_msd, m_path}) {
       c->resetZoom();
     }
   });
@@ -310,8 +309,8 @@ void MainWindow::onFinished(const QString& message) {
   updateRunControls();
   m_message->setText(message);
   if (auto s = m_controller->latest(); s && s->phase == RunPhase::kDiverged) {
-    showError(tr("Training diverged: %1. The recorded snapshots and series are kept.")
-                  .arg(message));
+    showError(
+        tr("Training diverged: %1. The recorded snapshots and series are kept.").arg(message));
   }
 }
 
@@ -376,9 +375,8 @@ void MainWindow::render(const AnalysisState& s) {
                               total);
   m_runProgress->setValue(static_cast<int>(1000 * runFraction));
   m_speed->setText(tr("%1 steps/s").arg(s.progress.stepsPerSecond, 0, 'f', 0));
-  m_snapshots->setText(tr("snapshots: %1 taken, %2 in ring")
-                           .arg(s.snapshotsTaken)
-                           .arg(s.snapshotsInRing));
+  m_snapshots->setText(
+      tr("snapshots: %1 taken, %2 in ring").arg(s.snapshotsTaken).arg(s.snapshotsInRing));
   m_memory->setText(tr("ring memory: %1").arg(QString::fromStdString(formatBytes(s.ringBytes))));
   if (!s.message.empty()) m_message->setText(QString::fromStdString(s.message));
 }
@@ -392,10 +390,10 @@ void MainWindow::chooseReference(bool pinned) {
   const int first = s->ring->snapshots.front().index;
   const int last = s->ring->snapshots.back().index;
   bool ok = false;
-  const int index = QInputDialog::getInt(
-      this, pinned ? tr("Pin an extra reference") : tr("Set reference"),
-      tr("Snapshot index (%1 to %2 are in the ring):").arg(first).arg(last),
-      s->reference ? s->reference->index : first, first, last, 1, &ok);
+  const int index =
+      QInputDialog::getInt(this, pinned ? tr("Pin an extra reference") : tr("Set reference"),
+                           tr("Snapshot index (%1 to %2 are in the ring):").arg(first).arg(last),
+                           s->reference ? s->reference->index : first, first, last, 1, &ok);
   if (!ok) return;
   if (pinned) {
     m_controller->pinReference(index);
@@ -431,33 +429,38 @@ void MainWindow::showAbout() {
 
 void MainWindow::registerPlots() {
   const std::vector<std::pair<int, PlotEntry>> plots = {
-      {0, {QStringLiteral("training"), tr("Training"), [this] { return m_training; },
-           [](const AnalysisState& s) { return metricsCsv(s); }}},
-      {1, {QStringLiteral("distance"), tr("Distance from the reference"),
-           [this] { return m_distance; },
-           [this](const AnalysisState& s) {
-             return distanceCsv(s, static_cast<int>(m_runConfig.layers.size()) - 1);
-           }}},
-      {2, {QStringLiteral("heatmap"), tr("Pairwise distances of the ring"),
-           [this] { return m_heatmap; }, [](const AnalysisState& s) { return heatmapCsv(s); }}},
-      {3, {QStringLiteral("pca"), tr("PCA of the trajectory"), [this] { return m_pca; },
-           [](const AnalysisState& s) { return pcaCsv(s); }}},
-      {4, {QStringLiteral("pca_variance"), tr("Explained variance vs. random walk"),
-           [this] { return m_variance; },
-           [](const AnalysisState& s) { return pcaVarianceCsv(s); }}},
-      {5, {QStringLiteral("msd"), tr("Mean squared displacement"), [this] { return m_msd; },
-           [this](const AnalysisState& s) {
-             return msdCsv(s, std::max(1, m_runConfig.recordEvery));
-           }}},
+      {0,
+       {QStringLiteral("training"), tr("Training"), [this] { return m_training; },
+        [](const AnalysisState& s) { return metricsCsv(s); }}},
+      {1,
+       {QStringLiteral("distance"), tr("Distance from the reference"),
+        [this] { return m_distance; },
+        [this](const AnalysisState& s) {
+          return distanceCsv(s, static_cast<int>(m_runConfig.layers.size()) - 1);
+        }}},
+      {2,
+       {QStringLiteral("heatmap"), tr("Pairwise distances of the ring"),
+        [this] { return m_heatmap; }, [](const AnalysisState& s) { return heatmapCsv(s); }}},
+      {3,
+       {QStringLiteral("pca"), tr("PCA of the trajectory"), [this] { return m_pca; },
+        [](const AnalysisState& s) { return pcaCsv(s); }}},
+      {4,
+       {QStringLiteral("pca_variance"), tr("Explained variance vs. random walk"),
+        [this] { return m_variance; }, [](const AnalysisState& s) { return pcaVarianceCsv(s); }}},
+      {5,
+       {QStringLiteral("msd"), tr("Mean squared displacement"), [this] { return m_msd; },
+        [this](const AnalysisState& s) {
+          return msdCsv(s, std::max(1, m_runConfig.recordEvery));
+        }}},
   };
   for (const auto& [index, entry] : plots) {
     m_exporter->addPlot(m_dashboard->frames().at(index), entry);
   }
   // The straight path shares the MSD frame (a tab); it has its own menu entry.
-  m_exporter->addPlot(m_dashboard->frames().at(5),
-                      {QStringLiteral("path"), tr("Loss along the straight path"),
-                       [this] { return m_path; },
-                       [](const AnalysisState& s) { return pathCsv(s); }});
+  m_exporter->addPlot(
+      m_dashboard->frames().at(5),
+      {QStringLiteral("path"), tr("Loss along the straight path"), [this] { return m_path; },
+       [](const AnalysisState& s) { return pathCsv(s); }});
 }
 
 void MainWindow::rebuildRecentMenu() {

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <QMainWindow>
-
 #include <memory>
 
 #include "core/config/run_config.h"

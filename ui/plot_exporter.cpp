@@ -125,8 +125,8 @@ const PlotEntry* PlotExporter::find(const QString& stem) const {
 
 void PlotExporter::exportWithDialog(const PlotEntry& entry, ExportKind kind) {
   const QString suggested = QDir(m_lastDir).filePath(entry.stem + suffixFor(kind));
-  const QString path = QFileDialog::getSaveFileName(
-      m_parent, tr("Export %1").arg(entry.title), suggested, filterFor(kind));
+  const QString path = QFileDialog::getSaveFileName(m_parent, tr("Export %1").arg(entry.title),
+                                                    suggested, filterFor(kind));
   if (path.isEmpty()) return;
   m_lastDir = QFileInfo(path).absolutePath();
   m_lastKind = kind;

@@ -7,7 +7,6 @@
 
 #include <QObject>
 #include <QString>
-
 #include <functional>
 #include <string>
 #include <vector>
@@ -24,8 +23,8 @@ class PlotFrame;
 class RunController;
 
 struct PlotEntry {
-  QString stem;   // file name stem, e.g. "distance"
-  QString title;  // shown in menus and as the exported figure's title
+  QString stem;                      // file name stem, e.g. "distance"
+  QString title;                     // shown in menus and as the exported figure's title
   std::function<QWidget*()> widget;  // the live plot widget (current tab where tabbed)
   std::function<std::string(const AnalysisState&)> csv;
 };

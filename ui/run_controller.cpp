@@ -46,16 +46,22 @@ void RunController::exportAll(const QString& dir) {
   const std::string out = dir.toStdString();
   auto fail = [this](const std::string& message) {
     const QString m = QString::fromStdString(message);
-    QMetaObject::invokeMethod(this, [this, m] {
-      m_busy = false;
-      Q_EMIT fileWorkFailed(m);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this,
+        [this, m] {
+          m_busy = false;
+          Q_EMIT fileWorkFailed(m);
+        },
+        Qt::QueuedConnection);
   };
   auto done = [this, dir](std::shared_ptr<const AnalysisState> state) {
-    QMetaObject::invokeMethod(this, [this, dir, state] {
-      m_busy = false;
-      Q_EMIT exportDataWritten(dir, state);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this,
+        [this, dir, state] {
+          m_busy = false;
+          Q_EMIT exportDataWritten(dir, state);
+        },
+        Qt::QueuedConnection);
   };
   if (auto e = experiment()) {
     m_busy = true;
@@ -98,26 +104,29 @@ void RunController::saveSession(const QString& path) {
   auto finish = [this, path](const Status& s) {
     const QString m = QString::fromStdString(s.message());
     const bool ok = s.isOk();
-    QMetaObject::invokeMethod(this, [this, path, m, ok] {
-      m_busy = false;
-      if (ok) {
-        Q_EMIT sessionSaved(path);
-      } else {
-        Q_EMIT fileWorkFailed(m);
-      }
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this,
+        [this, path, m, ok] {
+          m_busy = false;
+          if (ok) {
+            Q_EMIT sessionSaved(path);
+          } else {
+            Q_EMIT fileWorkFailed(m);
+          }
+        },
+        Qt::QueuedConnection);
   };
   if (auto e = experiment()) {
     m_busy = true;
     background([e, file, finish] {
-      e->runWithRing([e, file, finish](const SnapshotRing& ring,
-                                       std::shared_ptr<const AnalysisState> state) {
-        if (!state) {
-          finish(Status::error(file + ": save cancelled (the run was reset or closed)"));
-          return;
-        }
-        finish(driftscope::saveSession(file, e->resolvedConfig(), *state, ring, e->runInfo()));
-      });
+      e->runWithRing(
+          [e, file, finish](const SnapshotRing& ring, std::shared_ptr<const AnalysisState> state) {
+            if (!state) {
+              finish(Status::error(file + ": save cancelled (the run was reset or closed)"));
+              return;
+            }
+            finish(driftscope::saveSession(file, e->resolvedConfig(), *state, ring, e->runInfo()));
+          });
     });
   } else if (auto session = m_session) {
     m_busy = true;
@@ -143,23 +152,26 @@ void RunController::openSession(const QString& path) {
     } else {
       message = QString::fromStdString(loaded.message());
     }
-    QMetaObject::invokeMethod(this, [this, session, message, path] {
-      m_busy = false;
-      if (!session) {
-        Q_EMIT fileWorkFailed(message);
-        return;
-      }
-      if (m_running) return;  // a run started meanwhile: it wins
-      {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        m_experiment.reset();
-      }
-      m_session = session;
-      m_lastVersion = 0;
-      m_lastStateIdentity = nullptr;
-      Q_EMIT sessionOpened(path);
-      poll();
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this,
+        [this, session, message, path] {
+          m_busy = false;
+          if (!session) {
+            Q_EMIT fileWorkFailed(message);
+            return;
+          }
+          if (m_running) return;  // a run started meanwhile: it wins
+          {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_experiment.reset();
+          }
+          m_session = session;
+          m_lastVersion = 0;
+          m_lastStateIdentity = nullptr;
+          Q_EMIT sessionOpened(path);
+          poll();
+        },
+        Qt::QueuedConnection);
   });
 }
 
@@ -197,12 +209,15 @@ void RunController::start(const RunConfig& config) {
     auto created = Experiment::create(config);
     if (!created) {
       const QString message = QString::fromStdString(created.message());
-      QMetaObject::invokeMethod(this, [this, message, generation] {
-        if (generation != m_generation || !m_running) return;
-        m_running = false;
-        joinWorker();
-        Q_EMIT startFailed(message);
-      }, Qt::QueuedConnection);
+      QMetaObject::invokeMethod(
+          this,
+          [this, message, generation] {
+            if (generation != m_generation || !m_running) return;
+            m_running = false;
+            joinWorker();
+            Q_EMIT startFailed(message);
+          },
+          Qt::QueuedConnection);
       return;
     }
     std::shared_ptr<Experiment> experiment(std::move(created).value().release());
@@ -211,19 +226,25 @@ void RunController::start(const RunConfig& config) {
       if (m_abortRequested) return;
       m_experiment = experiment;
     }
-    QMetaObject::invokeMethod(this, [this, generation] {
-      if (generation == m_generation) Q_EMIT started();
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this,
+        [this, generation] {
+          if (generation == m_generation) Q_EMIT started();
+        },
+        Qt::QueuedConnection);
     const TrainOutcome outcome = experiment->run();
     const QString message = QString::fromStdString(outcome.message);
-    QMetaObject::invokeMethod(this, [this, message, generation] {
-      if (generation != m_generation || !m_running) return;  // aborted or superseded
-      m_running = false;
-      m_paused = false;
-      joinWorker();
-      poll();
-      Q_EMIT finished(message);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this,
+        [this, message, generation] {
+          if (generation != m_generation || !m_running) return;  // aborted or superseded
+          m_running = false;
+          m_paused = false;
+          joinWorker();
+          poll();
+          Q_EMIT finished(message);
+        },
+        Qt::QueuedConnection);
   });
 }
 

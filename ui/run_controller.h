@@ -8,9 +8,7 @@
 
 #include <QObject>
 #include <QString>
-
 #include <functional>
-
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -24,7 +22,7 @@ class QTimer;
 namespace driftscope {
 class Experiment;
 struct Session;
-}
+}  // namespace driftscope
 
 namespace driftscope::ui {
 
@@ -67,7 +65,8 @@ class RunController : public QObject {
  Q_SIGNALS:
   // Export all: the data files are written; `state` is what they show (the window then
   // renders the figures of that same state into `dir`).
-  void exportDataWritten(const QString& dir, std::shared_ptr<const driftscope::AnalysisState> state);
+  void exportDataWritten(const QString& dir,
+                         std::shared_ptr<const driftscope::AnalysisState> state);
   void fileWorkFailed(const QString& message);
   void sessionSaved(const QString& path);
   void sessionOpened(const QString& path);
@@ -94,7 +93,7 @@ class RunController : public QObject {
   std::shared_ptr<const Session> m_session;
   std::vector<std::thread> m_jobs;
   bool m_busy = false;
-  int m_generation = 0;           // runs started; stale queued events are dropped
+  int m_generation = 0;  // runs started; stale queued events are dropped
 };
 
 }  // namespace driftscope::ui

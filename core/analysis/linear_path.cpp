@@ -20,8 +20,8 @@ namespace {
 
 std::vector<double> lossesAlong(const Mlp& mlp, const float* a, const float* b,
                                 const Eigen::Ref<const RowMatrix>& inputs,
-                                std::span<const std::uint8_t> labels,
-                                const std::vector<double>& t, ParallelContext& parallel) {
+                                std::span<const std::uint8_t> labels, const std::vector<double>& t,
+                                ParallelContext& parallel) {
   const auto P = static_cast<Eigen::Index>(mlp.layout().paramCount());
   const ConstVectorMap wa(a, P);
   const ConstVectorMap wb(b, P);
@@ -41,8 +41,7 @@ std::vector<double> lossesAlong(const Mlp& mlp, const float* a, const float* b,
 
 PathResult linearPath(const Mlp& mlp, const float* wRef, const float* wM, const float* wMAligned,
                       const Eigen::Ref<const RowMatrix>& inputs,
-                      std::span<const std::uint8_t> labels, int points,
-                      ParallelContext& parallel) {
+                      std::span<const std::uint8_t> labels, int points, ParallelContext& parallel) {
   PathResult r;
   points = std::max(points, 2);
   r.t.resize(static_cast<std::size_t>(points));

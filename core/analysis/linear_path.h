@@ -25,8 +25,7 @@ struct PathResult {
 // Mean loss at each t of `points` evenly spaced points in [0, 1]. wMAligned may be null.
 PathResult linearPath(const Mlp& mlp, const float* wRef, const float* wM, const float* wMAligned,
                       const Eigen::Ref<const RowMatrix>& inputs,
-                      std::span<const std::uint8_t> labels, int points,
-                      ParallelContext& parallel);
+                      std::span<const std::uint8_t> labels, int points, ParallelContext& parallel);
 
 double pathBarrier(const std::vector<double>& t, const std::vector<double>& loss);
 

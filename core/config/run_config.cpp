@@ -6,9 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/data/dataset.h"
 #include "core/model/mlp_layout.h"
@@ -80,12 +79,34 @@ Status readString(const json& j, const std::string& key, std::string& out) {
 }
 
 const std::set<std::string>& knownKeys() {
-  static const std::set<std::string> keys = {
-      "format_version", "dataset", "standardize", "layers", "activation", "loss", "lr",
-      "batch", "momentum", "weight_decay", "sampling", "seed", "threads", "burn_in",
-      "burn_in_patience", "burn_in_improvement", "epochs", "record_every", "capacity",
-      "memory_limit_mb", "baseline_samples", "align_every", "path_points", "eval_subset",
-      "msd_lag_min", "msd_lag_max", "lr_history", "pin_after_steps"};
+  static const std::set<std::string> keys = {"format_version",
+                                             "dataset",
+                                             "standardize",
+                                             "layers",
+                                             "activation",
+                                             "loss",
+                                             "lr",
+                                             "batch",
+                                             "momentum",
+                                             "weight_decay",
+                                             "sampling",
+                                             "seed",
+                                             "threads",
+                                             "burn_in",
+                                             "burn_in_patience",
+                                             "burn_in_improvement",
+                                             "epochs",
+                                             "record_every",
+                                             "capacity",
+                                             "memory_limit_mb",
+                                             "baseline_samples",
+                                             "align_every",
+                                             "path_points",
+                                             "eval_subset",
+                                             "msd_lag_min",
+                                             "msd_lag_max",
+                                             "lr_history",
+                                             "pin_after_steps"};
   return keys;
 }
 
@@ -276,7 +297,8 @@ json configToJson(const RunConfig& c) {
   j["msd_lag_max"] = c.msdLagMax;
   j["pin_after_steps"] = c.pinAfterSteps;
   json hist = json::array();
-  for (const LrChange& ch : c.lrHistory) hist.push_back({{"step", ch.step}, {"lr", decimal(ch.lr)}});
+  for (const LrChange& ch : c.lrHistory)
+    hist.push_back({{"step", ch.step}, {"lr", decimal(ch.lr)}});
   j["lr_history"] = hist;
   return j;
 }
@@ -300,9 +322,9 @@ Status validateConfig(const RunConfig& c, int inputSize, int classes) {
     return Status::error("config field \"layers\": " + lay.message());
   }
   if (inputSize > 0 && c.layers.front() != inputSize) {
-    return rangeError("layers", "input size " + std::to_string(c.layers.front()),
-                      "does not match the data (" + std::to_string(inputSize) +
-                          " pixels per image)");
+    return rangeError(
+        "layers", "input size " + std::to_string(c.layers.front()),
+        "does not match the data (" + std::to_string(inputSize) + " pixels per image)");
   }
   if (classes > 0 && c.layers.back() != classes) {
     return rangeError("layers", "output size " + std::to_string(c.layers.back()),
@@ -381,9 +403,10 @@ Status validateConfig(const RunConfig& c, int inputSize, int classes) {
   }
   for (std::size_t k = 0; k < c.pinAfterSteps.size(); ++k) {
     if (c.pinAfterSteps[k] < 0 || (k > 0 && c.pinAfterSteps[k] <= c.pinAfterSteps[k - 1])) {
-      return rangeError("pin_after_steps", "entry " + std::to_string(k + 1) + " (" +
-                                               std::to_string(c.pinAfterSteps[k]) + ")",
-                        "must be >= 0 and larger than the one before");
+      return rangeError(
+          "pin_after_steps",
+          "entry " + std::to_string(k + 1) + " (" + std::to_string(c.pinAfterSteps[k]) + ")",
+          "must be >= 0 and larger than the one before");
     }
   }
   const std::uint64_t need = ringBytes(c);
@@ -391,7 +414,8 @@ Status validateConfig(const RunConfig& c, int inputSize, int classes) {
   if (need > limit) {
     return rangeError("capacity", std::to_string(c.capacity),
                       "snapshots need " + formatBytes(need) + " for the ring, more than the " +
-                          formatBytes(limit) + " allowed (lower capacity or raise memory_limit_mb)");
+                          formatBytes(limit) +
+                          " allowed (lower capacity or raise memory_limit_mb)");
   }
   return Status::ok();
 }

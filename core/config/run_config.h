@@ -5,10 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "core/model/mlp.h"
 #include "core/status.h"
@@ -30,19 +29,19 @@ struct RunConfig {
   // Recording.
   int burnInEpochs = 10;
   bool burnInAuto = false;
-  int burnInPatience = 3;            // auto: epochs without a 0.5% test-loss improvement
-  double burnInImprovement = 0.005;  // relative improvement that counts
-  int epochs = 40;                   // total, burn-in included
-  int recordEvery = 25;              // steps between snapshots
-  int capacity = 500;                // ring capacity in snapshots
+  int burnInPatience = 3;              // auto: epochs without a 0.5% test-loss improvement
+  double burnInImprovement = 0.005;    // relative improvement that counts
+  int epochs = 40;                     // total, burn-in included
+  int recordEvery = 25;                // steps between snapshots
+  int capacity = 500;                  // ring capacity in snapshots
   std::uint64_t memoryLimitBytes = 0;  // 0: half of physical memory
   // Analysis.
   int baselineSamples = 200;
-  int alignEvery = 10;     // aligned distance every k-th snapshot (0: only the last)
-  int pathPoints = 21;     // points t = 0..1 along the straight path
-  int evalSubset = 2000;   // test inputs for path loss and function-space distance
+  int alignEvery = 10;    // aligned distance every k-th snapshot (0: only the last)
+  int pathPoints = 21;    // points t = 0..1 along the straight path
+  int evalSubset = 2000;  // test inputs for path loss and function-space distance
   int msdLagMin = 1;
-  int msdLagMax = 0;       // 0: a quarter of the ring
+  int msdLagMax = 0;  // 0: a quarter of the ring
   // Aging: snapshots this many steps after recording started become extra references
   // (at most 4), each with its own d(w_pin, w_M) against the lag since it.
   std::vector<std::int64_t> pinAfterSteps;

@@ -63,16 +63,14 @@ std::string DataSource::toString() const {
 
 bool fashionMnistInstalled() {
   std::error_code ec;
-  return std::filesystem::exists(std::string(kFashionMnistDir) + "/train-images-idx3-ubyte.gz",
-                                 ec);
+  return std::filesystem::exists(std::string(kFashionMnistDir) + "/train-images-idx3-ubyte.gz", ec);
 }
 
 Result<Dataset> makeDataset(IdxImages images, IdxLabels labels, const std::string& imagesName,
                             const std::string& labelsName) {
   if (static_cast<std::size_t>(images.count) != labels.labels.size()) {
     return Status::error(imagesName + " holds " + std::to_string(images.count) + " images but " +
-                         labelsName + " holds " + std::to_string(labels.labels.size()) +
-                         " labels");
+                         labelsName + " holds " + std::to_string(labels.labels.size()) + " labels");
   }
   Dataset d;
   d.rows = images.rows;
@@ -100,8 +98,7 @@ Result<Dataset> loadPair(const std::string& imagesPath, const std::string& label
   if (!images) return images.status();
   auto labels = readIdxLabels(labelsPath);
   if (!labels) return labels.status();
-  return makeDataset(std::move(images).value(), std::move(labels).value(), imagesPath,
-                     labelsPath);
+  return makeDataset(std::move(images).value(), std::move(labels).value(), imagesPath, labelsPath);
 }
 
 Result<Dataset> loadEmbeddedPair(const NamedBytes& imagesIn, const NamedBytes& labelsIn) {

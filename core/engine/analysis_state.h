@@ -56,10 +56,10 @@ struct PinnedCurve {
 
 struct Verdict {
   bool valid = false;
-  double ratioLast = 0.0;                  // d(w_ref, w_last) / baseline mean
-  std::optional<double> ratioAlignedLast;  // d_align(w_ref, w_last) / baseline mean
+  double ratioLast = 0.0;                    // d(w_ref, w_last) / baseline mean
+  std::optional<double> ratioAlignedLast;    // d_align(w_ref, w_last) / baseline mean
   std::optional<double> lagToBaselineSteps;  // where MSD ~ c tau^alpha reaches mean^2
-  std::string text;                        // one line for the window and the CLI
+  std::string text;                          // one line for the window and the CLI
 };
 
 // MSD exponent using only start times after a waiting time (aging: a fit that falls with

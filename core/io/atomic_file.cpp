@@ -65,8 +65,7 @@ Status writeFileAtomically(const std::string& path,
     status = write(out);
     out.flush();
     if (status && !out) {
-      status = Status::error(path + ": write failed (" + std::strerror(errno) +
-                             "; disk full?)");
+      status = Status::error(path + ": write failed (" + std::strerror(errno) + "; disk full?)");
     }
     out.close();
     if (status && out.fail()) status = Status::error(path + ": closing the file failed");

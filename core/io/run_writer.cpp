@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "core/analysis/msd.h"
@@ -42,8 +41,8 @@ std::string metricsCsv(const AnalysisState& s) {
   std::string out = "epoch,step,lr,train_loss,train_acc,test_loss,test_acc,weight_norm,seconds\n";
   for (const EpochMetrics& m : s.metrics) {
     out += std::to_string(m.epoch) + "," + std::to_string(m.step) + "," + numf(m.lr) + "," +
-           num(m.trainLoss) + "," + num(m.trainAcc) + "," + num(m.testLoss) + "," +
-           num(m.testAcc) + "," + num(m.weightNorm) + "," + num(m.seconds) + "\n";
+           num(m.trainLoss) + "," + num(m.trainAcc) + "," + num(m.testLoss) + "," + num(m.testAcc) +
+           "," + num(m.weightNorm) + "," + num(m.seconds) + "\n";
   }
   return out;
 }
@@ -112,8 +111,7 @@ std::string pcaVarianceCsv(const AnalysisState& s) {
   const auto& e = s.ring->pca.explainedRatio;
   const auto& w = s.ring->pca.randomWalkRatio;
   for (std::size_t k = 0; k < e.size(); ++k) {
-    out += std::to_string(k + 1) + "," + num(e[k]) + "," + (k < w.size() ? num(w[k]) : "") +
-           "\n";
+    out += std::to_string(k + 1) + "," + num(e[k]) + "," + (k < w.size() ? num(w[k]) : "") + "\n";
   }
   return out;
 }
@@ -124,9 +122,9 @@ std::string msdCsv(const AnalysisState& s, int recordEvery) {
   const MsdResult& m = s.ring->msd;
   for (std::size_t k = 0; k < m.lags.size(); ++k) {
     const int lag = m.lags[k];
-    out += std::to_string(lag) + "," + std::to_string(static_cast<std::int64_t>(lag) * recordEvery) +
-           "," + num(m.msd[k]) + "," +
-           (s.ring->fit.valid ? num(powerLawValue(s.ring->fit, lag)) : std::string()) + "\n";
+    out += std::to_string(lag) + "," +
+           std::to_string(static_cast<std::int64_t>(lag) * recordEvery) + "," + num(m.msd[k]) +
+           "," + (s.ring->fit.valid ? num(powerLawValue(s.ring->fit, lag)) : std::string()) + "\n";
   }
   return out;
 }
@@ -190,10 +188,11 @@ json summaryJson(const AnalysisState& s, const RunInfo& info) {
     for (const AgingFit& a : s.ring->aging) {
       aging.push_back(
           {{"waiting_snapshots", a.waitingSnapshots},
-           {"waiting_steps", s.ring->snapshots.size() > static_cast<std::size_t>(a.waitingSnapshots)
-                                 ? json(s.ring->snapshots[static_cast<std::size_t>(a.waitingSnapshots)].step -
-                                        s.ring->snapshots.front().step)
-                                 : json(nullptr)},
+           {"waiting_steps",
+            s.ring->snapshots.size() > static_cast<std::size_t>(a.waitingSnapshots)
+                ? json(s.ring->snapshots[static_cast<std::size_t>(a.waitingSnapshots)].step -
+                       s.ring->snapshots.front().step)
+                : json(nullptr)},
            {"alpha", a.fit.valid ? jnum(a.fit.alpha) : json(nullptr)},
            {"alpha_stderr", a.fit.valid ? jnum(a.fit.alphaStderr) : json(nullptr)}});
     }
@@ -208,40 +207,39 @@ json summaryJson(const AnalysisState& s, const RunInfo& info) {
                   {"lag_to_baseline_steps", jopt(s.verdict.lagToBaselineSteps)},
                   {"text", s.verdict.text}};
   if (s.ring) {
-    j["path"] = {{"barrier_raw", jnum(s.ring->path.barrierRaw)},
-                 {"barrier_aligned",
-                  s.ring->path.lossAligned.empty() ? json(nullptr)
-                                                   : jnum(s.ring->path.barrierAligned)},
-                 {"snapshot", s.ring->pathSnapshot}};
+    j["path"] = {
+        {"barrier_raw", jnum(s.ring->path.barrierRaw)},
+        {"barrier_aligned",
+         s.ring->path.lossAligned.empty() ? json(nullptr) : jnum(s.ring->path.barrierAligned)},
+        {"snapshot", s.ring->pathSnapshot}};
   }
   if (!s.metrics.empty()) {
     const EpochMetrics& m = s.metrics.back();
-    j["final"] = {{"train_loss", jnum(m.trainLoss)},
-                  {"train_acc", jnum(m.trainAcc)},
-                  {"test_loss", jnum(m.testLoss)},
-                  {"test_acc", jnum(m.testAcc)},
-                  {"weight_norm", jnum(m.weightNorm)},
-                  {"epoch", m.epoch}};
+    j["final"] = {{"train_loss", jnum(m.trainLoss)},   {"train_acc", jnum(m.trainAcc)},
+                  {"test_loss", jnum(m.testLoss)},     {"test_acc", jnum(m.testAcc)},
+                  {"weight_norm", jnum(m.weightNorm)}, {"epoch", m.epoch}};
   } else {
-    j["final"] = {{"train_loss", nullptr}, {"train_acc", nullptr}, {"test_loss", nullptr},
+    j["final"] = {{"train_loss", nullptr},
+                  {"train_acc", nullptr},
+                  {"test_loss", nullptr},
                   {"test_acc", nullptr}};
   }
-  const char* status = info.outcome.reason == StopReason::kCompleted ? "completed"
+  const char* status = info.outcome.reason == StopReason::kCompleted  ? "completed"
                        : info.outcome.reason == StopReason::kDiverged ? "diverged"
-                                                                       : "stopped";
-  j["run"] = {{"steps", info.steps},
-              {"epochs", info.epochs},
-              {"snapshots", s.snapshotsTaken},
-              {"snapshots_in_ring", s.snapshotsInRing},
-              {"seconds", jnum(info.seconds)},
-              {"threads", info.threads},
-              {"steps_per_epoch", info.stepsPerEpoch},
-              {"version", info.version},
-              {"status", status},
-              {"message", info.outcome.message},
-              {"reference_snapshot", s.reference ? json(s.reference->index) : json(nullptr)},
-              {"recording_start_step",
-               s.recordingStartStep ? json(*s.recordingStartStep) : json(nullptr)}};
+                                                                      : "stopped";
+  j["run"] = {
+      {"steps", info.steps},
+      {"epochs", info.epochs},
+      {"snapshots", s.snapshotsTaken},
+      {"snapshots_in_ring", s.snapshotsInRing},
+      {"seconds", jnum(info.seconds)},
+      {"threads", info.threads},
+      {"steps_per_epoch", info.stepsPerEpoch},
+      {"version", info.version},
+      {"status", status},
+      {"message", info.outcome.message},
+      {"reference_snapshot", s.reference ? json(s.reference->index) : json(nullptr)},
+      {"recording_start_step", s.recordingStartStep ? json(*s.recordingStartStep) : json(nullptr)}};
   if (info.outcome.reason == StopReason::kDiverged) {
     j["run"]["diverged_step"] = info.outcome.step;
     j["run"]["diverged_epoch"] = info.outcome.epoch;

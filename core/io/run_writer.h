@@ -1,13 +1,13 @@
 // Writes the output files of a run (design.md, "Outputs of a run"): config.json,
 // metrics.csv, distance.csv, baseline.csv, heatmap.csv, pca.csv, pca_variance.csv,
 // msd.csv, path.csv, function.csv, summary.json, snapshots.npy, reference.npy,
-// layout.json, and aging.csv (pinned later references). A public contract read by numpy/PyTorch users: names and columns stay put.
-// Each file is written atomically; the first failure stops and is returned.
+// layout.json, and aging.csv (pinned later references). A public contract read by numpy/PyTorch
+// users: names and columns stay put. Each file is written atomically; the first failure stops and
+// is returned.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json_fwd.hpp>
+#include <string>
 
 #include "core/config/run_config.h"
 #include "core/engine/analysis_state.h"

@@ -6,7 +6,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "core/io/atomic_file.h"
@@ -117,8 +116,12 @@ json stateJson(const AnalysisState& s) {
   j["pinned"] = pinned;
   if (s.baseline) {
     const BaselineBand& b = *s.baseline;
-    j["baseline"] = {{"samples", jvec(b.samples)}, {"mean", jd(b.mean)},   {"p05", jd(b.p05)},
-                     {"p50", jd(b.p50)},           {"p95", jd(b.p95)},     {"exact_rms", jd(b.exactRms)},
+    j["baseline"] = {{"samples", jvec(b.samples)},
+                     {"mean", jd(b.mean)},
+                     {"p05", jd(b.p05)},
+                     {"p50", jd(b.p50)},
+                     {"p95", jd(b.p95)},
+                     {"exact_rms", jd(b.exactRms)},
                      {"nearest", jd(b.nearestTransposition)},
                      {"nearest_at", {b.nearestLayer, b.nearestI, b.nearestJ}}};
   } else {
@@ -159,8 +162,8 @@ json ringAnalysisJson(const RingAnalysis& r) {
           {"msd", jvec(r.msd.msd)},
           {"msd_counts", r.msd.counts},
           {"fit",
-           {jd(r.fit.alpha), jd(r.fit.alphaStderr), jd(r.fit.prefactor), r.fit.lagMin,
-            r.fit.lagMax, r.fit.points, r.fit.valid}},
+           {jd(r.fit.alpha), jd(r.fit.alphaStderr), jd(r.fit.prefactor), r.fit.lagMin, r.fit.lagMax,
+            r.fit.points, r.fit.valid}},
           {"aging", agingJson(r.aging)},
           {"path_t", jvec(r.path.t)},
           {"path_raw", jvec(r.path.lossRaw)},
@@ -196,13 +199,20 @@ Status saveSession(const std::string& path, const RunConfig& config, const Analy
   header["ring_analysis"] = ra ? ringAnalysisJson(*ra) : json(nullptr);
   json ringMeta = json::array();
   for (int slot : slots) ringMeta.push_back(metaJson(ring.slotMeta(slot)));
-  header["ring"] = {{"capacity", ring.capacity()}, {"params", P}, {"snapshots", ringMeta},
-                    {"reference", ring.hasReference() ? metaJson(ring.referenceMeta()) : json(nullptr)}};
-  header["info"] = {{"version", info.version}, {"threads", info.threads},
-                    {"seconds", jd(info.seconds)}, {"steps", info.steps}, {"epochs", info.epochs},
+  header["ring"] = {
+      {"capacity", ring.capacity()},
+      {"params", P},
+      {"snapshots", ringMeta},
+      {"reference", ring.hasReference() ? metaJson(ring.referenceMeta()) : json(nullptr)}};
+  header["info"] = {{"version", info.version},
+                    {"threads", info.threads},
+                    {"seconds", jd(info.seconds)},
+                    {"steps", info.steps},
+                    {"epochs", info.epochs},
                     {"steps_per_epoch", info.stepsPerEpoch},
                     {"reason", static_cast<int>(info.outcome.reason)},
-                    {"step", info.outcome.step}, {"epoch", info.outcome.epoch},
+                    {"step", info.outcome.step},
+                    {"epoch", info.outcome.epoch},
                     {"message", info.outcome.message}};
   // Block sizes in bytes, in file order after the header.
   header["blocks"] = {{"ring", C * P * sizeof(float)},
@@ -311,8 +321,7 @@ Result<Session> loadSession(const std::string& path) {
     // Each block must fit in what is left of the file before the sum is formed (no wrap).
     const std::uint64_t payload = size - (sizeof kMagic + 12 + length + 4);
     const bool fits = ringBytes <= payload && refBytes <= payload && heatBytes <= payload &&
-                      pcaBytes <= payload &&
-                      ringBytes + refBytes + heatBytes + pcaBytes == payload;
+                      pcaBytes <= payload && ringBytes + refBytes + heatBytes + pcaBytes == payload;
     if (!fits || ringBytes != C * P * sizeof(float) ||
         (refBytes != 0 && refBytes != P * sizeof(float))) {
       return Status::error(path + ": session blocks do not match the header (corrupt file)");
@@ -436,8 +445,8 @@ Result<Session> loadSession(const std::string& path) {
       analysis->msd.msd = vecj(ra.at("msd"));
       analysis->msd.counts = ra.at("msd_counts").get<std::vector<int>>();
       const json& fit = ra.at("fit");
-      analysis->fit = {dj(fit.at(0)), dj(fit.at(1)), dj(fit.at(2)), fit.at(3), fit.at(4),
-                       fit.at(5), fit.at(6)};
+      analysis->fit = {dj(fit.at(0)), dj(fit.at(1)), dj(fit.at(2)), fit.at(3),
+                       fit.at(4),     fit.at(5),     fit.at(6)};
       for (const json& a : ra.at("aging")) {
         AgingFit f;
         f.waitingSnapshots = a.at(0);

@@ -78,8 +78,8 @@ Result<std::vector<int>> parseIntList(const std::string& text, const std::string
     }
     for (char c : t) {
       if (!std::isdigit(static_cast<unsigned char>(c))) {
-        return Status::error(what + ": \"" + t + "\" is not a positive whole number (in \"" +
-                             text + "\")");
+        return Status::error(what + ": \"" + t + "\" is not a positive whole number (in \"" + text +
+                             "\")");
       }
     }
     if (t.size() > 7) return Status::error(what + ": \"" + t + "\" is too large");

@@ -13,10 +13,10 @@
 namespace driftscope {
 
 struct SnapshotMeta {
-  int index = -1;          // recording index: 0 = first snapshot (w_N)
-  std::int64_t step = 0;   // SGD steps done when it was taken
-  double epoch = 0.0;      // fractional epochs done
-  float lr = 0.0f;         // learning rate in force
+  int index = -1;         // recording index: 0 = first snapshot (w_N)
+  std::int64_t step = 0;  // SGD steps done when it was taken
+  double epoch = 0.0;     // fractional epochs done
+  float lr = 0.0f;        // learning rate in force
 };
 
 class SnapshotRing {
@@ -48,9 +48,7 @@ class SnapshotRing {
   RowMatrix chronologicalMatrix() const;
 
  private:
-  std::size_t slotOffset(int slot) const {
-    return static_cast<std::size_t>(slot) * m_paramCount;
-  }
+  std::size_t slotOffset(int slot) const { return static_cast<std::size_t>(slot) * m_paramCount; }
 
   int m_capacity = 0;
   std::size_t m_paramCount = 0;

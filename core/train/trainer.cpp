@@ -15,7 +15,7 @@ constexpr double kMinShardFlops = 4.0e6;  // below this a TBB task costs more th
 constexpr int kMinRowsPerShard = 64;
 constexpr int kMaxShards = 4;
 constexpr int kEvalChunk = 256;  // samples per evaluation chunk (fixed: deterministic sums)
-constexpr int kEvalGroups = 8;  // chunk groups, one workspace each
+constexpr int kEvalGroups = 8;   // chunk groups, one workspace each
 
 using Clock = std::chrono::steady_clock;
 
@@ -187,12 +187,11 @@ TrainOutcome Trainer::train(int totalEpochs, const Callbacks& callbacks) {
         outcome.reason = StopReason::kDiverged;
         outcome.step = m_step + 1;
         outcome.epoch = m_epoch + 1;
-        outcome.message = "diverged at step " + std::to_string(outcome.step) + " (epoch " +
-                          std::to_string(outcome.epoch) + "): " +
-                          (std::isfinite(batchLoss) ? "weights became NaN/Inf"
-                                                    : "loss became NaN/Inf") +
-                          " at learning rate " + std::to_string(lr) +
-                          "; the last finite weights are kept";
+        outcome.message =
+            "diverged at step " + std::to_string(outcome.step) + " (epoch " +
+            std::to_string(outcome.epoch) +
+            "): " + (std::isfinite(batchLoss) ? "weights became NaN/Inf" : "loss became NaN/Inf") +
+            " at learning rate " + std::to_string(lr) + "; the last finite weights are kept";
         return outcome;
       }
       m_positionInEpoch = end;
@@ -255,8 +254,8 @@ LossStats Trainer::evaluateParams(const float* params, const Dataset& data) {
       const int rows = std::min(kEvalChunk, n - begin);
       const LossStats st = m_mlp.evaluate(
           params, data.images.middleRows(begin, rows),
-          std::span<const std::uint8_t>(data.labels).subspan(static_cast<std::size_t>(begin),
-                                                             static_cast<std::size_t>(rows)),
+          std::span<const std::uint8_t>(data.labels)
+              .subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(rows)),
           m_workspaces[static_cast<std::size_t>(g)]);
       acc.lossSum += st.lossSum;
       acc.correct += st.correct;

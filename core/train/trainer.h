@@ -42,10 +42,10 @@ struct SgdOptions {
 };
 
 struct EpochMetrics {
-  int epoch = 0;            // 1-based: metrics after this many epochs (0 = before training)
-  std::int64_t step = 0;    // SGD steps done
-  float lr = 0.0f;          // learning rate in force at the end of the epoch
-  double trainLoss = 0.0;   // mean over the whole training set at the end of the epoch
+  int epoch = 0;           // 1-based: metrics after this many epochs (0 = before training)
+  std::int64_t step = 0;   // SGD steps done
+  float lr = 0.0f;         // learning rate in force at the end of the epoch
+  double trainLoss = 0.0;  // mean over the whole training set at the end of the epoch
   double trainAcc = 0.0;
   double testLoss = 0.0;
   double testAcc = 0.0;
@@ -65,7 +65,7 @@ struct TrainProgress {
   std::int64_t step = 0;
   int epoch = 0;
   double epochFraction = 0.0;
-  double runningLoss = 0.0;    // exponential average of batch losses
+  double runningLoss = 0.0;  // exponential average of batch losses
   double stepsPerSecond = 0.0;
 };
 

@@ -1,6 +1,7 @@
 // End-to-end: runs the real `driftscope run` binary on a small network and reads every
 // output file back: shapes, headers, and that summary.json agrees with the CSVs and
 // with snapshots.npy / reference.npy.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <cmath>
@@ -8,10 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "core/io/npy.h"
 
@@ -102,10 +101,11 @@ class RunCommand : public ::testing::Test {
 TEST_F(RunCommand, WritesEveryOutputFileConsistently) {
   // 784-24-16-10: two hidden layers; a ring of 8 holds fewer than the 11 snapshots taken,
   // so the reference (snapshot 0) survives only because it is pinned outside the ring.
-  const ProcessResult r = runDriftscope("--out " + m_dir.string() +
-                              " --layers 784,24,16,10 --epochs 4 --burn-in 2 --record-every 25"
-                              " --capacity 8 --baseline-samples 50 --align-every 5 --seed 3"
-                              " --threads 2 --eval-subset 500");
+  const ProcessResult r =
+      runDriftscope("--out " + m_dir.string() +
+                    " --layers 784,24,16,10 --epochs 4 --burn-in 2 --record-every 25"
+                    " --capacity 8 --baseline-samples 50 --align-every 5 --seed 3"
+                    " --threads 2 --eval-subset 500");
   ASSERT_EQ(r.exitCode, 0) << r.output;
 
   const Csv metrics = readCsv(m_dir / "metrics.csv");
@@ -138,9 +138,11 @@ TEST_F(RunCommand, WritesEveryOutputFileConsistently) {
     const double rad = distance.at(i, "d_radial"), tan = distance.at(i, "d_tangential");
     EXPECT_NEAR(rad * rad + tan * tan, d * d, 1e-6 * (1 + d * d));
     double layers = 0;
-    for (int l = 1; l <= 3; ++l) layers += std::pow(distance.at(i, "d_layer_" + std::to_string(l)), 2);
+    for (int l = 1; l <= 3; ++l)
+      layers += std::pow(distance.at(i, "d_layer_" + std::to_string(l)), 2);
     EXPECT_NEAR(layers, d * d, 1e-6 * (1 + d * d));
-    const std::string& aligned = distance.rows[i][static_cast<std::size_t>(distance.column("d_aligned"))];
+    const std::string& aligned =
+        distance.rows[i][static_cast<std::size_t>(distance.column("d_aligned"))];
     if (i % 5 == 0 || i == 10) {
       ASSERT_FALSE(aligned.empty()) << "snapshot " << i << " should be aligned";
       EXPECT_LE(std::stod(aligned), d + 1e-6);
@@ -220,8 +222,8 @@ TEST_F(RunCommand, WritesEveryOutputFileConsistently) {
   EXPECT_EQ(config["record_every"], 25);
   EXPECT_EQ(config["lr"].get<double>(), 0.05);
   const fs::path again = m_dir / "again";
-  const ProcessResult r2 = runDriftscope("--config " + (m_dir / "config.json").string() + " --out " +
-                               again.string() + " -q");
+  const ProcessResult r2 = runDriftscope("--config " + (m_dir / "config.json").string() +
+                                         " --out " + again.string() + " -q");
   ASSERT_EQ(r2.exitCode, 0) << r2.output;
   const Csv distance2 = readCsv(again / "distance.csv");
   ASSERT_EQ(distance2.rows.size(), distance.rows.size());
@@ -248,8 +250,8 @@ TEST_F(RunCommand, BadFlagsExitTwoNamingTheValueAndWriteNothing) {
 
 TEST_F(RunCommand, DivergenceExitsThreeAndKeepsWhatWasRecorded) {
   const ProcessResult r = runDriftscope("--out " + m_dir.string() +
-                              " --layers 784,16,10 --loss mse --burn-in 0 --epochs 3"
-                              " --record-every 1 --lr 60 --baseline-samples 10 -q");
+                                        " --layers 784,16,10 --loss mse --burn-in 0 --epochs 3"
+                                        " --record-every 1 --lr 60 --baseline-samples 10 -q");
   ASSERT_EQ(r.exitCode, 3) << r.output;
   EXPECT_NE(r.output.find("diverged at step "), std::string::npos) << r.output;
   const auto summary = readJson(m_dir / "summary.json");

@@ -2,25 +2,24 @@
 // PNGs, valid SVGs and CSVs with the columns of design.md; a failing export says so and
 // leaves nothing; a session saved mid-run reopens with the same series and reference and
 // exports the same data files.
+#include <gtest/gtest.h>
+
 #include <QFile>
 #include <QImage>
 #include <QLabel>
 #include <QSignalSpy>
 #include <QSvgRenderer>
 #include <QTest>
-
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
 
-#include <gtest/gtest.h>
-
 #include "core/config/run_config.h"
-#include "ui/charts/distance_chart.h"
-#include "ui/figure_export.h"
 #include "ui/app_settings.h"
+#include "ui/charts/distance_chart.h"
 #include "ui/control_panel.h"
+#include "ui/figure_export.h"
 #include "ui/main_window.h"
 #include "ui/plot_exporter.h"
 #include "ui/run_controller.h"

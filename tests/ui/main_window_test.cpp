@@ -2,22 +2,23 @@
 // every plot; the learning-rate slider reaches the trainer and marks the history;
 // Pause answers within 200 ms; an invalid hidden-layer string disables Start; a corrupt
 // IDX file gives an error naming the file and the window stays usable.
+#include "ui/main_window.h"
+
+#include <gtest/gtest.h>
+
 #include <QApplication>
 #include <QChart>
 #include <QComboBox>
 #include <QElapsedTimer>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLineSeries>
 #include <QPushButton>
 #include <QSlider>
 #include <QTest>
-#include <QLineSeries>
 #include <QXYSeries>
-
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "core/engine/experiment.h"
 #include "ui/charts/distance_chart.h"
@@ -26,7 +27,6 @@
 #include "ui/charts/pca_chart.h"
 #include "ui/charts/training_chart.h"
 #include "ui/control_panel.h"
-#include "ui/main_window.h"
 #include "ui/run_controller.h"
 
 namespace driftscope::ui {
@@ -77,10 +77,13 @@ TEST(MainWindow, RunFillsEveryPlotAndTheSliderReachesTheTrainer) {
   w.setConfig(c);
   w.startRun();
   RunController* rc = w.controller();
-  ASSERT_TRUE(waitFor([&] {
-    auto s = rc->latest();
-    return s && s->ring && s->ring->snapshots.size() >= 12 && s->baseline;
-  }, kRunTimeoutMs)) << "no snapshots recorded";
+  ASSERT_TRUE(waitFor(
+      [&] {
+        auto s = rc->latest();
+        return s && s->ring && s->ring->snapshots.size() >= 12 && s->baseline;
+      },
+      kRunTimeoutMs))
+      << "no snapshots recorded";
 
   // The learning-rate slider: move it and check the trainer's rate and the history.
   QSlider* slider = w.controlPanel()->learningRateSlider();
@@ -152,10 +155,11 @@ TEST(MainWindow, CorruptIdxFileGivesAnErrorNamingTheFileAndTheWindowStaysUsable)
   MainWindow w;
   w.show();
   w.setConfig(tinyConfig());
-  w.controlPanel()->setIdxFiles({QString::fromStdString(bad),
-                                 QString::fromStdString((dir / "train-labels-idx1-ubyte").string()),
-                                 QString::fromStdString((dir / "t10k-images-idx3-ubyte").string()),
-                                 QString::fromStdString((dir / "t10k-labels-idx1-ubyte").string())});
+  w.controlPanel()->setIdxFiles(
+      {QString::fromStdString(bad),
+       QString::fromStdString((dir / "train-labels-idx1-ubyte").string()),
+       QString::fromStdString((dir / "t10k-images-idx3-ubyte").string()),
+       QString::fromStdString((dir / "t10k-labels-idx1-ubyte").string())});
   w.startRun();
   ASSERT_TRUE(waitFor([&] { return w.errorBanner()->isVisible(); }, kRunTimeoutMs));
   EXPECT_TRUE(w.errorBanner()->text().contains(QString::fromStdString(bad)))
@@ -182,10 +186,12 @@ TEST(MainWindow, ClosingDuringARunJoinsWithinOneSecond) {
   w->setConfig(c);
   w->show();
   w->startRun();
-  ASSERT_TRUE(waitFor([&] {
-    auto s = w->controller()->latest();
-    return s && s->snapshotsTaken > 3;
-  }, kRunTimeoutMs));
+  ASSERT_TRUE(waitFor(
+      [&] {
+        auto s = w->controller()->latest();
+        return s && s->snapshotsTaken > 3;
+      },
+      kRunTimeoutMs));
   QElapsedTimer t;
   t.start();
   w->close();
@@ -203,10 +209,12 @@ TEST(MainWindow, PinnedReferencesAddAgingCurvesToTheDistancePlot) {
   w.setConfig(c);
   w.startRun();
   RunController* rc = w.controller();
-  ASSERT_TRUE(waitFor([&] {
-    auto s = rc->latest();
-    return s && s->snapshotsTaken >= 15;
-  }, kRunTimeoutMs));
+  ASSERT_TRUE(waitFor(
+      [&] {
+        auto s = rc->latest();
+        return s && s->snapshotsTaken >= 15;
+      },
+      kRunTimeoutMs));
   rc->pinReference(12);  // as a Ctrl+click on heatmap row 12 does
   ASSERT_TRUE(waitFor([&] { return !rc->isRunning(); }, kRunTimeoutMs));
   QTest::qWait(100);

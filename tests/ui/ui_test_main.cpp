@@ -1,10 +1,10 @@
 // main() of the widget tests: a QApplication on the offscreen platform (unless the
 // environment chose another), then GoogleTest.
+#include <gtest/gtest.h>
+
 #include <QApplication>
 #include <QSettings>
 #include <QStandardPaths>
-
-#include <gtest/gtest.h>
 
 int main(int argc, char** argv) {
   if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");

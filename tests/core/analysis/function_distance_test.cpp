@@ -2,14 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/test_support.h"
-
 #include <cmath>
 #include <random>
 #include <vector>
 
 #include "core/analysis/permutation.h"
 #include "tests/eigen_matchers.h"
+#include "tests/test_support.h"
 
 namespace driftscope {
 namespace {

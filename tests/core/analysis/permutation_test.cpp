@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/test_support.h"
-
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -12,6 +10,7 @@
 
 #include "core/model/mlp.h"
 #include "tests/eigen_matchers.h"
+#include "tests/test_support.h"
 
 namespace driftscope {
 namespace {

@@ -1,11 +1,10 @@
 #include "core/data/idx.h"
 
+#include <gtest/gtest.h>
 #include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "core/data/dataset.h"
 
@@ -64,7 +63,8 @@ class IdxFiles : public ::testing::Test {
   std::string write(const std::string& name, const std::vector<std::uint8_t>& bytes) {
     const std::string p = (m_dir / name).string();
     std::ofstream(p, std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
     return p;
   }
   fs::path m_dir;
@@ -73,8 +73,8 @@ class IdxFiles : public ::testing::Test {
 void expectError(const Status& s, const std::string& fragment, const std::string& file) {
   ASSERT_FALSE(s.isOk());
   EXPECT_NE(s.message().find(fragment), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find(file), std::string::npos) << "message must name the file: "
-                                                       << s.message();
+  EXPECT_NE(s.message().find(file), std::string::npos)
+      << "message must name the file: " << s.message();
 }
 
 TEST_F(IdxFiles, ReadsPlainAndGzipImagesIdentically) {

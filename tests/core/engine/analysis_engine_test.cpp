@@ -292,7 +292,8 @@ TEST(AnalysisEngine, AtMostFourReferencesArePinned) {
   engine.finish();
   const auto s = engine.latest();
   ASSERT_EQ(s->pinned.size(), 4u);
-  for (int k = 0; k < 4; ++k) EXPECT_EQ(s->pinned[static_cast<std::size_t>(k)].reference.index, k + 1);
+  for (int k = 0; k < 4; ++k)
+    EXPECT_EQ(s->pinned[static_cast<std::size_t>(k)].reference.index, k + 1);
 }
 
 }  // namespace

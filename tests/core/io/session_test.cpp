@@ -1,12 +1,11 @@
 #include "core/io/session.h"
 
+#include <gtest/gtest.h>
 #include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-
-#include <gtest/gtest.h>
 
 #include "core/engine/experiment.h"
 #include "core/io/run_writer.h"
@@ -22,7 +21,8 @@ std::string readFile(const fs::path& p) {
 }
 
 void writeFile(const fs::path& p, const std::string& bytes) {
-  std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(p, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 class SessionTest : public ::testing::Test {
@@ -57,15 +57,13 @@ class SessionTest : public ::testing::Test {
   std::string save() {
     const std::string path = (m_dir / "run.dsession").string();
     Status status = Status::error("not run");
-    m_experiment->runWithRing(
-        [&](const SnapshotRing& ring, std::shared_ptr<const AnalysisState> state) {
-          m_state = state;
-          status = saveSession(path, m_experiment->resolvedConfig(), *state, ring, m_info);
-          EXPECT_TRUE(writeRunOutputs((m_dir / "original").string(),
-                                      m_experiment->resolvedConfig(),
-                                      MlpLayout(m_experiment->config().layers), *state, ring,
-                                      m_info));
-        });
+    m_experiment->runWithRing([&](const SnapshotRing& ring,
+                                  std::shared_ptr<const AnalysisState> state) {
+      m_state = state;
+      status = saveSession(path, m_experiment->resolvedConfig(), *state, ring, m_info);
+      EXPECT_TRUE(writeRunOutputs((m_dir / "original").string(), m_experiment->resolvedConfig(),
+                                  MlpLayout(m_experiment->config().layers), *state, ring, m_info));
+    });
     EXPECT_TRUE(status) << status.message();
     return path;
   }

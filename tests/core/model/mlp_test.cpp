@@ -1,8 +1,8 @@
 #include "core/model/mlp.h"
 
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "core/random.h"
 #include "tests/eigen_matchers.h"
@@ -10,7 +10,7 @@
 namespace driftscope {
 namespace {
 
-constexpr double kGradRelTol = 2e-3;   // central differences in double around float weights
+constexpr double kGradRelTol = 2e-3;  // central differences in double around float weights
 constexpr double kForwardTol = 1e-6;
 
 // Loss of the whole batch in double precision (parameters perturbed in double).
@@ -65,7 +65,8 @@ TEST_P(MlpGradientTest, AnalyticGradientMatchesFiniteDifferences) {
   // Non-zero biases so every bias gradient is exercised.
   for (int l = 0; l < mlp.layout().numLayers(); ++l) {
     VectorMap b = mlp.layout().bias(w.data(), l);
-    for (Eigen::Index i = 0; i < b.size(); ++i) b[i] = 0.1f * static_cast<float>(standardNormal(rng));
+    for (Eigen::Index i = 0; i < b.size(); ++i)
+      b[i] = 0.1f * static_cast<float>(standardNormal(rng));
   }
   const int batch = 5;
   RowMatrix x(batch, c.sizes.front());
@@ -116,8 +117,8 @@ TEST(Mlp, ForwardMatchesHandComputedValues) {
   Vector w(12);
   w << 1, -1, 0.5, 2, 0, -1, 1, 1, -1, 0.5, 0.25, 0;
   RowMatrix x(2, 2);
-  x << 1, 2,    // h = relu([1-2, 0.5+4-1]) = [0, 3.5]; z = [3.5+0.25, 1.75] = [3.75, 1.75]
-      3, 1;     // h = relu([2, 1.5+2-1]) = [2, 2.5];   z = [4.5+0.25, -2+1.25] = [4.75, -0.75]
+  x << 1, 2,  // h = relu([1-2, 0.5+4-1]) = [0, 3.5]; z = [3.5+0.25, 1.75] = [3.75, 1.75]
+      3, 1;   // h = relu([2, 1.5+2-1]) = [2, 2.5];   z = [4.5+0.25, -2+1.25] = [4.75, -0.75]
   MlpWorkspace ws;
   const RowMatrix z = mlp.forward(w.data(), x, ws);
   RowMatrix expected(2, 2);

@@ -1,10 +1,10 @@
 #include "core/train/trainer.h"
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cmath>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "core/random.h"
 #include "tests/test_support.h"
@@ -16,8 +16,7 @@ using testing::smallSplit;
 const DataSplit& embedded() { return testing::embeddedSplit(); }
 
 Vector trainWeights(const DataSplit& data, SgdOptions o, int epochs, std::vector<int> sizes) {
-  Trainer t(Mlp(MlpLayout(std::move(sizes)), Activation::kRelu, LossKind::kCrossEntropy), data,
-            o);
+  Trainer t(Mlp(MlpLayout(std::move(sizes)), Activation::kRelu, LossKind::kCrossEntropy), data, o);
   const TrainOutcome out = t.train(epochs, {});
   EXPECT_EQ(out.reason, StopReason::kCompleted);
   return t.params();
@@ -61,8 +60,8 @@ TEST(Trainer, LearnsEmbeddedMnistTo97TrainAnd90TestWithin10Epochs) {
   o.batchSize = 64;
   o.seed = 1;
   o.threads = 2;
-  Trainer t(Mlp(MlpLayout({784, 128, 10}), Activation::kRelu, LossKind::kCrossEntropy),
-            embedded(), o);
+  Trainer t(Mlp(MlpLayout({784, 128, 10}), Activation::kRelu, LossKind::kCrossEntropy), embedded(),
+            o);
   EpochMetrics last;
   int epochs = 0;
   Trainer::Callbacks cb;
@@ -127,8 +126,7 @@ TEST(Trainer, SgdStepMatchesTheUpdateFormulaWithMomentumAndWeightDecay) {
   const Vector w0 = t.params();
   Vector g = Vector::Zero(w0.size());
   MlpWorkspace ws;
-  t.mlp().lossAndGradient(w0.data(), data.train.images, data.train.labels, g.data(), 1.0f / 64,
-                          ws);
+  t.mlp().lossAndGradient(w0.data(), data.train.images, data.train.labels, g.data(), 1.0f / 64, ws);
   Trainer::Callbacks cb;
   std::vector<Vector> after;
   cb.onStep = [&](const StepInfo&, const Vector& w) { after.push_back(w); };
@@ -147,8 +145,8 @@ TEST(Trainer, SgdStepMatchesTheUpdateFormulaWithMomentumAndWeightDecay) {
 TEST(Trainer, StopAndPauseAnswerPromptlyFromAnotherThread) {
   SgdOptions o;
   o.batchSize = 8;
-  Trainer t(Mlp(MlpLayout({784, 64, 10}), Activation::kRelu, LossKind::kCrossEntropy),
-            embedded(), o);
+  Trainer t(Mlp(MlpLayout({784, 64, 10}), Activation::kRelu, LossKind::kCrossEntropy), embedded(),
+            o);
   std::atomic<std::int64_t> steps{0};
   Trainer::Callbacks cb;
   cb.onStep = [&](const StepInfo& s, const Vector&) { steps.store(s.step); };
