@@ -24,8 +24,8 @@ RunController::~RunController() {
 }
 
 void RunController::background(std::function<void()> job) {
-  // Forget finished jobs' threads lazily: join those that are done is not knowable
-  // without extra state, so keep them; there are at most a few per session.
+  // Threads are kept until the destructor joins them: a job per export or session file,
+  // so only a handful per window lifetime.
   m_jobs.emplace_back(std::move(job));
 }
 

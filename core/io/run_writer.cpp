@@ -14,7 +14,8 @@ using nlohmann::json;
 
 namespace {
 
-// Shortest text that reads back to the same double ("%.17g" trimmed where exact).
+// Ten significant digits: plenty for plots and tables (the exact values are in the NPY
+// files and sessions); nan/inf spelled as numpy.loadtxt reads them.
 std::string num(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
