@@ -1,7 +1,9 @@
-// driftscope: the desktop window, or `driftscope run` for the headless experiment.
+// driftscope: the desktop window, `driftscope run` for the headless experiment, or
+// `driftscope report` to compare finished runs.
 #include <cstring>
 #include <iostream>
 
+#include "app/report_command.h"
 #include "app/run_command.h"
 
 #ifdef DRIFTSCOPE_WITH_GUI
@@ -11,6 +13,9 @@
 int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "run") == 0) {
     return driftscope::app::runCommand(argc - 1, argv + 1);
+  }
+  if (argc >= 2 && std::strcmp(argv[1], "report") == 0) {
+    return driftscope::app::reportCommand(argc - 1, argv + 1);
   }
   if (argc >= 2 && std::strcmp(argv[1], "--version") == 0) {
     std::cout << "driftscope " << DRIFTSCOPE_VERSION << "\n";

@@ -58,29 +58,29 @@ Status writeFigures(const QString& dir, const AnalysisState& state, const PlotCo
   if (Status s = ensureDirectory(dir.toStdString()); !s) return s;
   for (const Figure& f : figures()) {
     std::unique_ptr<QWidget> plot(f.make(state, context));
-    // Laid out like a shown widget, but never on a screen.
-    plot->setAttribute(Qt::WA_DontShowOnScreen);
-    plot->resize(size);
-    plot->show();
-    QCoreApplication::processEvents();
-    const QString base = QDir(dir).filePath(f.stem);
-    ImageOptions png;
-    png.size = size;
-    png.scale = 2.0;
-    if (Status s =
-            writePlot(plot.get(), base + QStringLiteral(".png"), ImageFormat::kPng, png, f.title);
-        !s) {
-      return s;
-    }
-    ImageOptions svg;
-    svg.size = size;
-    if (Status s =
-            writePlot(plot.get(), base + QStringLiteral(".svg"), ImageFormat::kSvg, svg, f.title);
-        !s) {
+    if (Status s = writePlotFiles(plot.get(), QDir(dir).filePath(f.stem), f.title, size); !s) {
       return s;
     }
   }
   return Status::ok();
+}
+
+Status writePlotFiles(QWidget* plot, const QString& base, const QString& title, QSize size) {
+  // Laid out like a shown widget, but never on a screen.
+  plot->setAttribute(Qt::WA_DontShowOnScreen);
+  plot->resize(size);
+  plot->show();
+  QCoreApplication::processEvents();
+  ImageOptions png;
+  png.size = size;
+  png.scale = 2.0;
+  if (Status s = writePlot(plot, base + QStringLiteral(".png"), ImageFormat::kPng, png, title);
+      !s) {
+    return s;
+  }
+  ImageOptions svg;
+  svg.size = size;
+  return writePlot(plot, base + QStringLiteral(".svg"), ImageFormat::kSvg, svg, title);
 }
 
 }  // namespace driftscope::ui

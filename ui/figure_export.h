@@ -12,6 +12,8 @@
 #include "core/status.h"
 #include "ui/charts/plot_context.h"
 
+class QWidget;
+
 namespace driftscope::ui {
 
 // File stems written by writeFigures, in order.
@@ -20,5 +22,8 @@ QStringList figureNames();
 // PNGs are rendered at 2x of `size` (1800 x 1200 pixels by default).
 Status writeFigures(const QString& dir, const AnalysisState& state, const PlotContext& context,
                     QSize size = QSize(900, 600));
+
+// Lays `plot` out offscreen at `size` and writes BASE.png (2x) and BASE.svg, titled.
+Status writePlotFiles(QWidget* plot, const QString& base, const QString& title, QSize size);
 
 }  // namespace driftscope::ui

@@ -2,7 +2,6 @@
 // output file back: shapes, headers, and that summary.json agrees with the CSVs and
 // with snapshots.npy / reference.npy.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -13,10 +12,7 @@
 #include <sstream>
 
 #include "core/io/npy.h"
-
-#ifndef DRIFTSCOPE_EXE
-#error "DRIFTSCOPE_EXE must name the driftscope binary"
-#endif
+#include "tests/app/cli_support.h"
 
 namespace driftscope {
 namespace {
@@ -70,20 +66,10 @@ nlohmann::json readJson(const fs::path& p) {
   return nlohmann::json::parse(in);
 }
 
-struct ProcessResult {
-  int exitCode = -1;
-  std::string output;
-};
+using testing::ProcessResult;
 
 ProcessResult runDriftscope(const std::string& args) {
-  const std::string log = (fs::temp_directory_path() / "driftscope_e2e_log.txt").string();
-  const std::string cmd = std::string(DRIFTSCOPE_EXE) + " run " + args + " >" + log + " 2>&1";
-  const int status = std::system(cmd.c_str());
-  ProcessResult r;
-  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(log);
-  r.output.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  return r;
+  return testing::runDriftscopeCli("run " + args);
 }
 
 class RunCommand : public ::testing::Test {

@@ -1,0 +1,286 @@
+// The multi-run report built from hand-written run folders whose every number is known:
+// curves are the CSV columns over the baseline mean, the MSD fit is cut to its lag range,
+// the headline cells are the formulas of report.h, and two runs that differ only by the
+// seed are compared with each other (oracle: a permuted copy has aligned distance 0).
+#include "core/report/report.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "core/analysis/permutation.h"
+#include "core/io/npy.h"
+#include "core/io/run_writer.h"
+#include "core/report/report_text.h"
+#include "core/report/run_folder.h"
+#include "tests/test_support.h"
+
+namespace driftscope {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr double kBaseline = 8.0;
+
+void writeText(const fs::path& p, const std::string& text) {
+  std::ofstream out(p);
+  out << text;
+}
+
+struct RunSpec {
+  std::uint64_t seed = 1;
+  double lr = 0.1;
+  std::string status = "completed";
+  std::vector<float> reference;
+  std::vector<float> last;
+};
+
+// A run of a 3-4-2 network with three snapshots at steps 20, 30, 40 (reference at 20).
+fs::path writeRun(const fs::path& dir, const MlpLayout& layout, const RunSpec& spec) {
+  fs::create_directories(dir);
+  nlohmann::json config = {{"layers", {3, 4, 2}}, {"lr", spec.lr},   {"seed", spec.seed},
+                           {"loss", "ce"},        {"momentum", 0.0}, {"weight_decay", 0.0},
+                           {"batch", 8},          {"burn_in", 2},    {"threads", 1}};
+  writeText(dir / "config.json", config.dump());
+  nlohmann::json summary = {
+      {"baseline",
+       {{"mean", kBaseline}, {"p05", 7.5}, {"p95", 8.5}, {"nearest_transposition", 2.0}}},
+      {"msd", {{"alpha", 1.25}, {"alpha_stderr", 0.05}, {"lag_min", 1}, {"lag_max", 2}}},
+      {"verdict", {{"lag_to_baseline_steps", 1234.0}}},
+      {"final", {{"train_acc", 1.0}, {"test_acc", 0.95}}},
+      {"path", {{"barrier_raw", 0.0}, {"barrier_aligned", 0.0}}},
+      {"run",
+       {{"steps", 40},
+        {"recording_start_step", 20},
+        {"reference_snapshot", 0},
+        {"snapshots", 3},
+        {"status", spec.status},
+        {"message", spec.status == "completed" ? "completed" : "diverged at step 41"}}}};
+  writeText(dir / "summary.json", summary.dump());
+  writeText(dir / "layout.json", layoutJson(layout).dump());
+  writeText(
+      dir / "metrics.csv",
+      "epoch,step,weight_norm,test_acc\n0,0,4,0.1\n1,10,4.5,0.8\n2,20,5,0.9\n4,40,5.2,0.95\n");
+  writeText(dir / "distance.csv",
+            "snapshot,step,d_ref,d_radial,d_aligned,weight_norm\n"
+            "0,20,0,0,0,5\n1,30,1,0.6,,5.1\n2,40,2,1.2,1.5,5.2\n");
+  writeText(dir / "msd.csv",
+            "lag_snapshots,lag_steps,msd,fit\n1,10,1,1.1\n2,20,4,3.9\n3,30,9,8.5\n");
+  writeText(dir / "function.csv",
+            "snapshot,step,disagreement,kl\n0,20,0,0\n1,30,0.1,0.01\n2,40,0.2,0.02\n");
+  const auto p = static_cast<std::int64_t>(layout.paramCount());
+  EXPECT_TRUE(writeNpyFloat32((dir / "reference.npy").string(), {p}, spec.reference.data()));
+  std::vector<float> snapshots = spec.reference;
+  snapshots.insert(snapshots.end(), spec.reference.begin(), spec.reference.end());
+  snapshots.insert(snapshots.end(), spec.last.begin(), spec.last.end());
+  EXPECT_TRUE(writeNpyFloat32((dir / "snapshots.npy").string(), {3, p}, snapshots.data()));
+  return dir;
+}
+
+std::vector<float> toStd(const Vector& v) {
+  return std::vector<float>(v.data(), v.data() + v.size());
+}
+
+class ReportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    m_root = fs::temp_directory_path() /
+             ("driftscope_report_" +
+              std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(m_root);
+  }
+  void TearDown() override { fs::remove_all(m_root); }
+
+  RunFolder load(const fs::path& dir) {
+    auto run = loadRunFolder(dir.string());
+    EXPECT_TRUE(run) << run.message();
+    return run ? std::move(run).value() : RunFolder{};
+  }
+
+  const MlpLayout m_layout{std::vector<int>{3, 4, 2}};
+  fs::path m_root;
+};
+
+const ReportFigure& figure(const Report& r, const std::string& stem) {
+  for (const ReportFigure& f : r.figures) {
+    if (f.stem == stem) return f;
+  }
+  ADD_FAILURE() << "no figure " << stem;
+  return r.figures.front();
+}
+
+TEST_F(ReportTest, CurvesAreTheRunSeriesOverTheBaselineMean) {
+  RunSpec spec;
+  spec.reference = toStd(testing::randomParams(m_layout, 1));
+  spec.last = toStd(testing::randomParams(m_layout, 2));
+  const RunFolder run = load(writeRun(m_root / "r1", m_layout, spec));
+  auto report = buildReport({run});
+  ASSERT_TRUE(report) << report.message();
+  ASSERT_EQ(report->labels, std::vector<std::string>{"r1"});
+  EXPECT_TRUE(report->pairs.empty());
+
+  const ReportFigure& ratio = figure(*report, "ratio");
+  ASSERT_EQ(ratio.curves.size(), 2u) << "raw and aligned";
+  EXPECT_EQ(ratio.curves[0].x, (std::vector<double>{0, 10, 20})) << "steps since w_ref";
+  EXPECT_EQ(ratio.curves[0].y, (std::vector<double>{0, 1 / kBaseline, 2 / kBaseline}));
+  EXPECT_EQ(ratio.curves[1].style, CurveStyle::kDashed);
+  EXPECT_EQ(ratio.curves[1].x, (std::vector<double>{0, 20})) << "only computed points";
+  EXPECT_EQ(ratio.curves[1].y, (std::vector<double>{0, 1.5 / kBaseline}));
+
+  const ReportFigure& msd = figure(*report, "msd");
+  EXPECT_TRUE(msd.logX && msd.logY);
+  ASSERT_EQ(msd.curves.size(), 2u);
+  EXPECT_EQ(msd.curves[0].x, (std::vector<double>{10, 20, 30}));
+  EXPECT_EQ(msd.curves[1].x, (std::vector<double>{10, 20})) << "fit only over lags 1..2";
+  EXPECT_EQ(msd.curves[1].y, (std::vector<double>{1.1, 3.9}));
+  EXPECT_NE(msd.curves[1].name.find("1.25"), std::string::npos) << msd.curves[1].name;
+
+  const ReportFigure& aligned = figure(*report, "aligned_vs_raw");
+  EXPECT_EQ(aligned.curves[0].x, (std::vector<double>{0, 2 / kBaseline}));
+  EXPECT_EQ(aligned.curves[0].y, (std::vector<double>{0, 1.5 / kBaseline}));
+  EXPECT_EQ(figure(*report, "weight_norm").curves[0].y, (std::vector<double>{4, 4.5, 5, 5.2}));
+  EXPECT_EQ(figure(*report, "function").curves[0].y, (std::vector<double>{0, 0.1, 0.2}));
+
+  ASSERT_GE(report->tables.size(), 2u);
+  const ReportTable& headline = report->tables[1];
+  ASSERT_EQ(headline.rows.size(), 1u);
+  auto cell = [&](const std::string& column) {
+    for (std::size_t c = 0; c < headline.header.size(); ++c) {
+      if (headline.header[c] == column) return headline.rows[0][c];
+    }
+    ADD_FAILURE() << "no column " << column;
+    return std::string();
+  };
+  EXPECT_EQ(cell("d(w_ref, w_last)"), "2");
+  EXPECT_EQ(cell("d / baseline"), "0.25");
+  EXPECT_EQ(cell("d_align / baseline"), "0.188");  // 1.5 / 8 = 0.1875
+  EXPECT_EQ(cell("nearest transposition / baseline"), "0.25");
+  EXPECT_EQ(cell("radial share of d²"), "0.36");  // (1.2 / 2)^2
+  EXPECT_EQ(cell("α ± s.e. (lags)"), "1.25 ± 0.05 (1-2)");
+  EXPECT_EQ(cell("‖w_ref‖"), "5");
+  EXPECT_EQ(cell("‖w_last‖"), "5.2");
+}
+
+TEST_F(ReportTest, RunsDifferingOnlyBySeedAreComparedRawAndAligned) {
+  std::mt19937_64 rng(7);
+  const NetworkPermutation pi = random(m_layout, rng);
+  RunSpec a;
+  a.reference = toStd(testing::randomParams(m_layout, 1));
+  a.last = toStd(testing::randomParams(m_layout, 2));
+  RunSpec b = a;
+  b.seed = 2;
+  b.reference = toStd(testing::randomParams(m_layout, 3));
+  b.last.resize(a.last.size());
+  apply(m_layout, pi, a.last.data(), b.last.data());  // the same function as a.last
+  RunSpec other = a;
+  other.seed = 3;
+  other.lr = 0.2;  // another configuration: not an independent copy of a
+  const std::vector<RunFolder> runs = {load(writeRun(m_root / "a", m_layout, a)),
+                                       load(writeRun(m_root / "b", m_layout, b)),
+                                       load(writeRun(m_root / "c", m_layout, other))};
+  EXPECT_TRUE(sameExceptSeed(runs[0], runs[1]));
+  EXPECT_FALSE(sameExceptSeed(runs[0], runs[2]));
+  EXPECT_FALSE(sameExceptSeed(runs[0], runs[0])) << "a run is not independent of itself";
+
+  auto report = buildReport(runs);
+  ASSERT_TRUE(report) << report.message();
+  ASSERT_EQ(report->pairs.size(), 1u);
+  const IndependentPair& p = report->pairs[0];
+  EXPECT_EQ(p.a, 0);
+  EXPECT_EQ(p.b, 1);
+  double sq = 0.0;
+  for (std::size_t i = 0; i < a.last.size(); ++i) {
+    const double d = static_cast<double>(a.last[i]) - b.last[i];
+    sq += d * d;
+  }
+  EXPECT_NEAR(p.lastRaw, std::sqrt(sq), 1e-9);
+  EXPECT_GT(p.lastRaw, 0.1) << "the permutation moved the weights";
+  EXPECT_NEAR(p.lastAligned, 0.0, 1e-6) << "weight matching undoes the permutation";
+  EXPECT_LE(p.refAligned, p.refRaw + 1e-12);
+  EXPECT_EQ(p.baselineMean, kBaseline);
+  ASSERT_EQ(report->tables.size(), 3u);
+  EXPECT_EQ(report->tables[2].rows[0][0], "a vs b");
+  // The ratio figure shows the independent distance as a grey reference line.
+  const ReportFigure& ratio = figure(*report, "ratio");
+  EXPECT_EQ(ratio.curves.back().colour, ReportCurve::kNeutral);
+  EXPECT_EQ(ratio.curves.back().x, (std::vector<double>{0, 20}));
+}
+
+TEST_F(ReportTest, BadFoldersAreRefusedNamingTheFileAndField) {
+  RunSpec spec;
+  spec.reference = toStd(testing::randomParams(m_layout, 1));
+  spec.last = spec.reference;
+  auto missing = loadRunFolder((m_root / "nope").string());
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.message(), (m_root / "nope").string() + ": folder not found");
+
+  const fs::path dir = writeRun(m_root / "r", m_layout, spec);
+  fs::remove(dir / "msd.csv");
+  auto noMsd = loadRunFolder(dir.string());
+  ASSERT_FALSE(noMsd);
+  EXPECT_EQ(noMsd.message(), (dir / "msd.csv").string() + ": cannot open");
+
+  writeRun(dir, m_layout, spec);
+  auto summary = nlohmann::json::parse(std::ifstream(dir / "summary.json"));
+  summary["baseline"]["mean"] = nullptr;
+  writeText(dir / "summary.json", summary.dump());
+  auto noBaseline = loadRunFolder(dir.string());
+  ASSERT_FALSE(noBaseline);
+  EXPECT_EQ(noBaseline.message(),
+            (dir / "summary.json").string() + ": \"baseline.mean\" is null, not a number");
+
+  writeRun(dir, m_layout, spec);
+  writeText(dir / "distance.csv", "snapshot,step,d_ref\n0,0,0\n");
+  auto noColumn = loadRunFolder(dir.string());
+  ASSERT_FALSE(noColumn);
+  EXPECT_EQ(noColumn.message(), (dir / "distance.csv").string() + ": no column \"d_radial\"");
+
+  writeRun(dir, m_layout, spec);
+  const std::vector<float> shortRow(5, 0.0f);
+  ASSERT_TRUE(writeNpyFloat32((dir / "reference.npy").string(), {5}, shortRow.data()));
+  RunFolder run = load(dir);
+  auto weights = readReferenceWeights(run);
+  ASSERT_FALSE(weights);
+  EXPECT_EQ(weights.message(),
+            (dir / "reference.npy").string() +
+                ": shape (5) does not hold 26-parameter snapshots of layout.json");
+
+  auto labels = buildReport({run}, ReportOptions{"t", {"x", "y"}});
+  ASSERT_FALSE(labels);
+  EXPECT_EQ(labels.message(), "2 labels for 1 runs");
+  EXPECT_FALSE(buildReport({}));
+}
+
+TEST_F(ReportTest, TextEscapesLabelsAndNotesUnfinishedRuns) {
+  RunSpec spec;
+  spec.reference = toStd(testing::randomParams(m_layout, 1));
+  spec.last = spec.reference;
+  spec.status = "diverged";
+  const RunFolder run = load(writeRun(m_root / "r", m_layout, spec));
+  auto report = buildReport({run}, ReportOptions{"T & <b>", {"lr|0.1 <x>"}});
+  ASSERT_TRUE(report) << report.message();
+  ASSERT_EQ(report->notes.size(), 1u);
+  EXPECT_NE(report->notes[0].find("diverged at step 41"), std::string::npos);
+  const std::string md = reportMarkdown(*report, "test");
+  EXPECT_NE(md.find("| lr\\|0.1 <x> |"), std::string::npos) << md;
+  EXPECT_NE(md.find("![Distance from w_ref over the permutation baseline](ratio.png)"),
+            std::string::npos);
+  const std::string html = reportHtml(*report, "test");
+  EXPECT_NE(html.find("<title>T &amp; &lt;b&gt;</title>"), std::string::npos);
+  EXPECT_NE(html.find("<td>lr|0.1 &lt;x&gt;</td>"), std::string::npos);
+  EXPECT_NE(html.find("<img src=\"msd.png\""), std::string::npos);
+  EXPECT_EQ(html.find("<x>"), std::string::npos) << "nothing unescaped";
+  const std::string csv = reportTableCsv(ReportTable{"t", {"a", "b"}, {{"1,5", "say \"hi\""}}});
+  EXPECT_EQ(csv, "a,b\n\"1,5\",\"say \"\"hi\"\"\"\n");
+
+  ASSERT_TRUE(writeReportText((m_root / "out").string(), *report, "test"));
+  for (const char* f : {"report.md", "report.html", "runs.csv", "headline.csv"}) {
+    EXPECT_TRUE(fs::exists(m_root / "out" / f)) << f;
+  }
+  EXPECT_FALSE(fs::exists(m_root / "out" / "independent.csv")) << "no pairs, no file";
+}
+
+}  // namespace
+}  // namespace driftscope
