@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -161,6 +163,33 @@ TEST_F(ReportTest, CurvesAreTheRunSeriesOverTheBaselineMean) {
   EXPECT_EQ(cell("α ± s.e. (lags)"), "1.25 ± 0.05 (1-2)");
   EXPECT_EQ(cell("‖w_ref‖"), "5");
   EXPECT_EQ(cell("‖w_last‖"), "5.2");
+}
+
+TEST_F(ReportTest, LongLagExponentIsFittedBeyondTheEngineFitRange) {
+  RunSpec spec;
+  spec.reference = toStd(testing::randomParams(m_layout, 1));
+  spec.last = spec.reference;
+  const fs::path dir = writeRun(m_root / "r", m_layout, spec);
+  // Lags 1..20 (engine fit over 1..2): MSD = 3 lag^2 up to lag 2, then 12 (lag/2)^0.5.
+  std::string msd = "lag_snapshots,lag_steps,msd,fit\n";
+  for (int lag = 1; lag <= 20; ++lag) {
+    const double v = lag <= 2 ? 3.0 * lag * lag : 12.0 * std::sqrt(lag / 2.0);
+    char line[96];
+    std::snprintf(line, sizeof line, "%d,%d,%.17g,\n", lag, 10 * lag, v);
+    msd += line;
+  }
+  writeText(dir / "msd.csv", msd);
+  auto report = buildReport({load(dir)});
+  ASSERT_TRUE(report) << report.message();
+  const ReportTable& headline = report->tables[1];
+  const auto column =
+      std::find(headline.header.begin(), headline.header.end(), "long-lag α ± s.e. (lags)") -
+      headline.header.begin();
+  ASSERT_LT(column, static_cast<std::ptrdiff_t>(headline.header.size()));
+  const std::string cell = headline.rows[0][static_cast<std::size_t>(column)];
+  EXPECT_EQ(cell.rfind("0.5 ± ", 0), 0u) << cell;
+  EXPECT_LT(std::stod(cell.substr(std::string("0.5 ± ").size())), 1e-12) << cell;
+  EXPECT_EQ(cell.substr(cell.size() - 7), " (2-10)") << cell;
 }
 
 TEST_F(ReportTest, RunsDifferingOnlyBySeedAreComparedRawAndAligned) {
