@@ -104,19 +104,26 @@ double lastFinite(const std::vector<double>& v) {
   return kNaN;
 }
 
-// The MSD exponent beyond the engine's fit range: lags from its end (fitEnd) to half the
-// longest lag, where at least half of the start times still enter every average. "n/a"
-// when that range holds fewer than 3 lags.
-std::string longLagAlpha(const RunSeries& s, double fitEnd) {
-  if (s.lagSnapshots.empty() || !std::isfinite(fitEnd)) return "n/a";
+// The MSD exponent fitted over lags [lo, hi] (in snapshots) with "± s.e. (lo-hi)", or
+// "n/a" when that range holds fewer than 3 lags.
+std::string alphaOver(const RunSeries& s, int lo, int hi) {
+  if (s.lagSnapshots.empty() || hi - lo < 2) return "n/a";
   std::vector<int> lags;
   for (double l : s.lagSnapshots) lags.push_back(static_cast<int>(l));
-  const int lo = std::max(1, static_cast<int>(fitEnd));
-  const int hi = static_cast<int>(s.lagSnapshots.back() / 2);
   const PowerLawFit fit = fitPowerLaw(lags, s.msd, lo, hi);
-  if (!fit.valid || hi - lo < 2) return "n/a";
+  if (!fit.valid) return "n/a";
   return formatNumber(fit.alpha) + " ± " + formatNumber(fit.alphaStderr, 2) + " (" +
          std::to_string(lo) + "-" + std::to_string(hi) + ")";
+}
+
+// Short lags: the first four (the jitter around the current point). Long lags: from the end
+// of the engine's fit range to half the longest lag, where at least half of the start times
+// still enter every average.
+std::string shortLagAlpha(const RunSeries& s) { return alphaOver(s, 1, 4); }
+std::string longLagAlpha(const RunSeries& s, double fitEnd) {
+  if (s.lagSnapshots.empty() || !std::isfinite(fitEnd)) return "n/a";
+  return alphaOver(s, std::max(1, static_cast<int>(fitEnd)),
+                   static_cast<int>(s.lagSnapshots.back() / 2));
 }
 
 std::string configText(const nlohmann::json& config, const char* key) {
@@ -230,6 +237,7 @@ Result<Report> buildReport(const std::vector<RunFolder>& runs, const ReportOptio
                      "d_align / baseline",
                      "nearest transposition / baseline",
                      "radial share of d²",
+                     "short-lag α ± s.e. (lags)",
                      "α ± s.e. (lags)",
                      "long-lag α ± s.e. (lags)",
                      "lag to baseline (steps)",
@@ -260,7 +268,7 @@ Result<Report> buildReport(const std::vector<RunFolder>& runs, const ReportOptio
              formatNumber(jsonNumberOr(sum, "baseline.p95")) + "]",
          formatNumber(dLast / b), formatNumber(lastFinite(s.dAligned) / b),
          formatNumber(jsonNumberOr(sum, "baseline.nearest_transposition") / b),
-         formatNumber(dLast > 0.0 ? radial * radial / (dLast * dLast) : kNaN),
+         formatNumber(dLast > 0.0 ? radial * radial / (dLast * dLast) : kNaN), shortLagAlpha(s),
          formatNumber(jsonNumberOr(sum, "msd.alpha")) + " ± " +
              formatNumber(jsonNumberOr(sum, "msd.alpha_stderr"), 2) + " (" +
              formatNumber(jsonNumberOr(sum, "msd.lag_min")) + "-" +

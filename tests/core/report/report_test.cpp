@@ -165,7 +165,7 @@ TEST_F(ReportTest, CurvesAreTheRunSeriesOverTheBaselineMean) {
   EXPECT_EQ(cell("‖w_last‖"), "5.2");
 }
 
-TEST_F(ReportTest, LongLagExponentIsFittedBeyondTheEngineFitRange) {
+TEST_F(ReportTest, ShortAndLongLagExponentsAreFittedOutsideTheEngineFitRange) {
   RunSpec spec;
   spec.reference = toStd(testing::randomParams(m_layout, 1));
   spec.last = spec.reference;
@@ -190,6 +190,21 @@ TEST_F(ReportTest, LongLagExponentIsFittedBeyondTheEngineFitRange) {
   EXPECT_EQ(cell.rfind("0.5 ± ", 0), 0u) << cell;
   EXPECT_LT(std::stod(cell.substr(std::string("0.5 ± ").size())), 1e-12) << cell;
   EXPECT_EQ(cell.substr(cell.size() - 7), " (2-10)") << cell;
+  // Lags 1..4 mix both laws: the OLS slope of log MSD on log lag, by hand.
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (int lag = 1; lag <= 4; ++lag) {
+    const double x = std::log(lag);
+    const double y = std::log(lag <= 2 ? 3.0 * lag * lag : 12.0 * std::sqrt(lag / 2.0));
+    sx += x, sy += y, sxx += x * x, sxy += x * y;
+  }
+  const double slope = (4 * sxy - sx * sy) / (4 * sxx - sx * sx);
+  const auto shortColumn =
+      std::find(headline.header.begin(), headline.header.end(), "short-lag α ± s.e. (lags)") -
+      headline.header.begin();
+  ASSERT_LT(shortColumn, static_cast<std::ptrdiff_t>(headline.header.size()));
+  const std::string shortCell = headline.rows[0][static_cast<std::size_t>(shortColumn)];
+  EXPECT_EQ(shortCell.rfind(formatNumber(slope) + " ± ", 0), 0u) << shortCell << " vs " << slope;
+  EXPECT_EQ(shortCell.substr(shortCell.size() - 6), " (1-4)") << shortCell;
 }
 
 TEST_F(ReportTest, RunsDifferingOnlyBySeedAreComparedRawAndAligned) {
