@@ -207,6 +207,31 @@ TEST_F(ReportTest, ShortAndLongLagExponentsAreFittedOutsideTheEngineFitRange) {
   EXPECT_EQ(shortCell.substr(shortCell.size() - 6), " (1-4)") << shortCell;
 }
 
+TEST_F(ReportTest, LateGrowthIsTheSlopeOfSquaredDistanceOverTheSecondHalf) {
+  RunSpec spec;
+  spec.reference = toStd(testing::randomParams(m_layout, 1));
+  spec.last = spec.reference;
+  const fs::path dir = writeRun(m_root / "r", m_layout, spec);
+  // d = 5 t^0.25 after a fast start: d^2 grows as t^0.5 over the second half (t >= 50).
+  std::string csv = "snapshot,step,d_ref,d_radial,d_aligned,weight_norm\n";
+  for (int i = 0; i <= 100; ++i) {
+    const double d = i < 10 ? 3.0 * i : 5.0 * std::pow(i, 0.25);
+    char line[128];
+    std::snprintf(line, sizeof line, "%d,%d,%.17g,0,,5\n", i, 20 + i, d);
+    csv += line;
+  }
+  writeText(dir / "distance.csv", csv);
+  auto report = buildReport({load(dir)});
+  ASSERT_TRUE(report) << report.message();
+  const ReportTable& headline = report->tables[1];
+  const auto column =
+      std::find(headline.header.begin(), headline.header.end(), "late growth of d² ± s.e.") -
+      headline.header.begin();
+  ASSERT_LT(column, static_cast<std::ptrdiff_t>(headline.header.size()));
+  const std::string cell = headline.rows[0][static_cast<std::size_t>(column)];
+  EXPECT_EQ(cell.rfind("0.5 ± ", 0), 0u) << cell;
+}
+
 TEST_F(ReportTest, RunsDifferingOnlyBySeedAreComparedRawAndAligned) {
   std::mt19937_64 rng(7);
   const NetworkPermutation pi = random(m_layout, rng);
