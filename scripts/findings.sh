@@ -17,8 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-out=${OUT:-$root/build/findings}
-report=${REPORT:-$root/docs/findings}
+out=${OUT:-build/findings}   # relative: the report names the runs by these paths
+report=${REPORT:-docs/findings}
 jobs=${JOBS:-2}
 
 scripts/install-deps.sh
