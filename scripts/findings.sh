@@ -13,7 +13,8 @@
 #   JOBS=N       runs at once, one thread each (default: 2 = the cores of the CI machine)
 #   FORCE=1      rerun runs whose folder is complete already (default: reuse them)
 #
-# About 10 minutes on 2 cores (measured: see docs/findings.md). Builds the release preset.
+# About 12 minutes on 2 cores from a fresh clone, half of it the release build (measured:
+# see docs/findings.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
