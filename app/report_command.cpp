@@ -32,12 +32,14 @@ int reportCommand(int argc, char** argv) {
   std::string title = "Driftscope report";
   std::string labels;
   bool noFigures = false;
+  bool noSvg = false;
   bool quiet = false;
   app.add_option("--runs", runs, "Run folders to compare")->required()->expected(1, -1);
   app.add_option("--out", out, "Folder for the report (created if missing)")->required();
   app.add_option("--title", title, "Report title");
   app.add_option("--labels", labels, "Comma-separated run labels (default: the folder names)");
   app.add_flag("--no-figures", noFigures, "Write the text and tables only, no PNG/SVG");
+  app.add_flag("--no-svg", noSvg, "PNG figures only");
   app.add_flag("-q,--quiet", quiet, "Print nothing on success");
   try {
     app.parse(argc, argv);
@@ -51,6 +53,14 @@ int reportCommand(int argc, char** argv) {
 
   ReportOptions options;
   options.title = title;
+  options.withFigures = !noFigures;
+  options.withSvg = !noSvg;
+#ifndef DRIFTSCOPE_WITH_GUI
+  if (options.withFigures) {
+    std::cerr << "driftscope report: built without Qt, no figures written\n";
+    options.withFigures = false;
+  }
+#endif
   if (!labels.empty()) {
     std::string cell;
     for (char c : labels + ",") {
@@ -88,16 +98,12 @@ int reportCommand(int argc, char** argv) {
     std::cerr << "driftscope report: could not write the report: " << s.message() << "\n";
     return 4;
   }
-  if (!noFigures) {
 #ifdef DRIFTSCOPE_WITH_GUI
-    if (Status s = writeReportFigures(out, *report); !s) {
-      std::cerr << "driftscope report: could not write the figures: " << s.message() << "\n";
-      return 4;
-    }
-#else
-    std::cerr << "driftscope report: built without Qt, no figures written\n";
-#endif
+  if (Status s = writeReportFigures(out, *report); !s) {
+    std::cerr << "driftscope report: could not write the figures: " << s.message() << "\n";
+    return 4;
   }
+#endif
   if (!quiet) {
     std::printf("wrote %s/report.md and report.html (%zu runs, %zu independent pairs)\n",
                 out.c_str(), folders.size(), report->pairs.size());

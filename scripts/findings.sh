@@ -48,7 +48,10 @@ runs=(
 one_run() {
   local name=${1%%|*} flags=${1#*|}
   local dir=$out/$name
-  if [[ -z "${FORCE:-}" && -f $dir/summary.json && -f $dir/msd.png ]]; then
+  # Reuse a finished run only if it was made with exactly these flags.
+  local stamp="${common[*]} $flags"
+  if [[ -z "${FORCE:-}" && -f $dir/summary.json && -f $dir/findings-flags.txt &&
+        "$(cat "$dir/findings-flags.txt")" == "$stamp" ]]; then
     echo "findings: $name: reusing $dir"
     return 0
   fi
@@ -60,6 +63,7 @@ one_run() {
     cat "$out/$name.log" >&2
     return 1
   fi
+  echo "$stamp" >"$dir/findings-flags.txt"
   echo "findings: $name done in $((SECONDS - t0)) s"
 }
 
@@ -86,15 +90,15 @@ echo "findings: all runs in $((SECONDS - t0)) s"
 dirs=()
 for spec in "${runs[@]}"; do dirs+=("$out/${spec%%|*}"); done
 # The whole study (the 80-epoch runs), then focused comparisons (fewer curves per figure).
-"$app" report --title "Driftscope findings: the whole study" --runs "${dirs[@]:0:8}" \
+"$app" report --no-svg --title "Driftscope findings: the whole study" --runs "${dirs[@]:0:8}" \
   --out "$report/all"
-"$app" report --title "Learning rate (cross-entropy, no weight decay) and an independent run" \
+"$app" report --no-svg --title "Learning rate (cross-entropy, no weight decay) and an independent run" \
   --runs "$out/lr0.01" "$out/lr0.05" "$out/lr0.2" "$out/lr0.05-seed2" --out "$report/lr"
-"$app" report --title "Weight decay and loss at lr 0.05" \
+"$app" report --no-svg --title "Weight decay and loss at lr 0.05" \
   --runs "$out/lr0.05" "$out/lr0.05-wd5e-4" "$out/lr0.05-wd1e-2" "$out/lr0.05-mse" \
   --out "$report/regularisation"
-"$app" report --title "Momentum 0.9 at lr 0.005 against plain SGD at lr 0.05" \
+"$app" report --no-svg --title "Momentum 0.9 at lr 0.005 against plain SGD at lr 0.05" \
   --runs "$out/lr0.05" "$out/lr0.005-mom0.9" --out "$report/momentum"
-"$app" report --title "Long runs: 300 recorded epochs, with and without weight decay" \
+"$app" report --no-svg --title "Long runs: 300 recorded epochs, with and without weight decay" \
   --runs "$out/lr0.05-long" "$out/lr0.05-wd1e-2-long" --out "$report/long"
 echo "findings: report in $report (all, lr, regularisation, momentum, long); $((SECONDS - t0)) s in all"

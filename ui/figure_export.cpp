@@ -65,7 +65,8 @@ Status writeFigures(const QString& dir, const AnalysisState& state, const PlotCo
   return Status::ok();
 }
 
-Status writePlotFiles(QWidget* plot, const QString& base, const QString& title, QSize size) {
+Status writePlotFiles(QWidget* plot, const QString& base, const QString& title, QSize size,
+                      bool svg) {
   // Laid out like a shown widget, but never on a screen.
   plot->setAttribute(Qt::WA_DontShowOnScreen);
   plot->resize(size);
@@ -78,9 +79,10 @@ Status writePlotFiles(QWidget* plot, const QString& base, const QString& title, 
       !s) {
     return s;
   }
-  ImageOptions svg;
-  svg.size = size;
-  return writePlot(plot, base + QStringLiteral(".svg"), ImageFormat::kSvg, svg, title);
+  if (!svg) return Status::ok();
+  ImageOptions vector;
+  vector.size = size;
+  return writePlot(plot, base + QStringLiteral(".svg"), ImageFormat::kSvg, vector, title);
 }
 
 }  // namespace driftscope::ui

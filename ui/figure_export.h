@@ -23,7 +23,9 @@ QStringList figureNames();
 Status writeFigures(const QString& dir, const AnalysisState& state, const PlotContext& context,
                     QSize size = QSize(900, 600));
 
-// Lays `plot` out offscreen at `size` and writes BASE.png (2x) and BASE.svg, titled.
-Status writePlotFiles(QWidget* plot, const QString& base, const QString& title, QSize size);
+// Lays `plot` out offscreen at `size` and writes BASE.png (2x) and, with `svg`, BASE.svg,
+// titled.
+Status writePlotFiles(QWidget* plot, const QString& base, const QString& title, QSize size,
+                      bool svg = true);
 
 }  // namespace driftscope::ui

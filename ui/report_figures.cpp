@@ -10,12 +10,13 @@
 namespace driftscope::ui {
 
 Status writeReportFigures(const QString& dir, const Report& report, QSize size) {
+  if (!report.withFigures) return Status::ok();
   if (Status s = ensureDirectory(dir.toStdString()); !s) return s;
   for (const ReportFigure& figure : report.figures) {
     auto chart = std::make_unique<ComparisonChart>(figure);
     const QString stem = QString::fromStdString(figure.stem);
     if (Status s = writePlotFiles(chart.get(), QDir(dir).filePath(stem),
-                                  QString::fromStdString(figure.title), size);
+                                  QString::fromStdString(figure.title), size, report.withSvg);
         !s) {
       return s;
     }

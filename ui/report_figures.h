@@ -1,6 +1,6 @@
 // Writes the figures of a multi-run report (core/report) as STEM.png (2x) and STEM.svg
-// into a folder, each drawn by a ComparisonChart on an offscreen widget. Needs a
-// QApplication (the offscreen platform will do); GUI thread only.
+// (as report.withFigures / withSvg say) into a folder, each drawn by a ComparisonChart on an
+// offscreen widget. Needs a QApplication (the offscreen platform will do); GUI thread only.
 #pragma once
 
 #include <QSize>

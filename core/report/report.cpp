@@ -18,54 +18,76 @@ struct RunSeries {
   std::vector<double> dRef;        // d(w_ref, w_M)
   std::vector<double> dRadial;     // radial part
   std::vector<double> dAligned;    // NaN where not computed
+  std::vector<double> identity;    // aligned_identity_fraction, NaN where not computed
   std::vector<double> normAtSnap;  // ||w_M||
+  std::size_t refRow = 0;          // the row of w_ref
   std::vector<double> fnT, disagreement, kl;
   std::vector<double> epoch, weightNorm;  // metrics.csv, whole run
   std::vector<double> lagSteps, lagSnapshots, msd, fit;
   double baselineMean = kNaN;
 };
 
-Result<std::vector<double>> col(const CsvTable& t, const char* name) { return t.column(name); }
-
-#define DS_ASSIGN(target, expr)     \
-  do {                              \
-    auto r_ = (expr);               \
-    if (!r_) return r_.status();    \
-    target = std::move(r_).value(); \
-  } while (false)
+// Reads the named columns of `table` into the given vectors; the first missing one is the
+// error. Columns a run folder may lack (older versions) come back as all-NaN when listed in
+// `optional`.
+Status readColumns(
+    const CsvTable& table,
+    std::initializer_list<std::pair<const char*, std::vector<double>*>> columns,
+    std::initializer_list<std::pair<const char*, std::vector<double>*>> optional = {}) {
+  for (const auto& [name, target] : columns) {
+    auto values = table.column(name);
+    if (!values) return values.status();
+    *target = std::move(values).value();
+  }
+  for (const auto& [name, target] : optional) {
+    auto values = table.column(name);
+    *target = values ? std::move(values).value() : std::vector<double>(table.rows(), kNaN);
+  }
+  return Status::ok();
+}
 
 Result<RunSeries> seriesOf(const RunFolder& run) {
   RunSeries s;
-  std::vector<double> step, snapshot;
-  DS_ASSIGN(step, col(run.distance, "step"));
-  DS_ASSIGN(snapshot, col(run.distance, "snapshot"));
-  DS_ASSIGN(s.dRef, col(run.distance, "d_ref"));
-  DS_ASSIGN(s.dRadial, col(run.distance, "d_radial"));
-  DS_ASSIGN(s.dAligned, col(run.distance, "d_aligned"));
-  DS_ASSIGN(s.normAtSnap, col(run.distance, "weight_norm"));
+  std::vector<double> step, snapshot, fnStep;
+  if (Status st = readColumns(run.distance,
+                              {{"step", &step},
+                               {"snapshot", &snapshot},
+                               {"d_ref", &s.dRef},
+                               {"d_radial", &s.dRadial},
+                               {"d_aligned", &s.dAligned},
+                               {"weight_norm", &s.normAtSnap}},
+                              {{"aligned_identity_fraction", &s.identity}});
+      !st) {
+    return st;
+  }
+  if (Status st = readColumns(
+          run.function, {{"step", &fnStep}, {"disagreement", &s.disagreement}, {"kl", &s.kl}});
+      !st) {
+    return st;
+  }
+  if (Status st = readColumns(run.metrics, {{"epoch", &s.epoch}, {"weight_norm", &s.weightNorm}});
+      !st) {
+    return st;
+  }
+  if (Status st = readColumns(run.msd, {{"lag_steps", &s.lagSteps},
+                                        {"lag_snapshots", &s.lagSnapshots},
+                                        {"msd", &s.msd},
+                                        {"fit", &s.fit}});
+      !st) {
+    return st;
+  }
   // The reference is the row of the reference snapshot (0 unless the user picked another).
   const double refSnapshot = jsonNumberOr(run.summary, "run.reference_snapshot");
-  double refStep = step.front();
   for (std::size_t i = 0; i < snapshot.size(); ++i) {
-    if (snapshot[i] == refSnapshot) refStep = step[i];
+    if (snapshot[i] == refSnapshot) s.refRow = i;
   }
+  const double refStep = step[s.refRow];
   s.t.resize(step.size());
   for (std::size_t i = 0; i < step.size(); ++i) s.t[i] = step[i] - refStep;
-
-  std::vector<double> fnStep;
-  DS_ASSIGN(fnStep, col(run.function, "step"));
-  DS_ASSIGN(s.disagreement, col(run.function, "disagreement"));
-  DS_ASSIGN(s.kl, col(run.function, "kl"));
   s.fnT.resize(fnStep.size());
   for (std::size_t i = 0; i < fnStep.size(); ++i) s.fnT[i] = fnStep[i] - refStep;
 
-  DS_ASSIGN(s.epoch, col(run.metrics, "epoch"));
-  DS_ASSIGN(s.weightNorm, col(run.metrics, "weight_norm"));
-  DS_ASSIGN(s.lagSteps, col(run.msd, "lag_steps"));
-  DS_ASSIGN(s.lagSnapshots, col(run.msd, "lag_snapshots"));
-  DS_ASSIGN(s.msd, col(run.msd, "msd"));
-  DS_ASSIGN(s.fit, col(run.msd, "fit"));
-  DS_ASSIGN(s.baselineMean, jsonNumber(run.summary, "baseline.mean", run.dir + "/summary.json"));
+  s.baselineMean = jsonNumberOr(run.summary, "baseline.mean");
   if (!(s.baselineMean > 0.0)) {
     return Status::error(run.dir + "/summary.json: baseline.mean is " +
                          formatNumber(s.baselineMean) + ", not a positive distance");
@@ -73,9 +95,8 @@ Result<RunSeries> seriesOf(const RunFolder& run) {
   return s;
 }
 
-#undef DS_ASSIGN
-
-// Points (x[i], y[i]) where both are finite (and positive on a log axis).
+// Points (x[i], y[i]) where both are finite. (A log axis of the chart drops the
+// non-positive ones itself.)
 ReportCurve curve(std::string name, const std::vector<double>& x, const std::vector<double>& y,
                   int colour, CurveStyle style, double yScale = 1.0) {
   ReportCurve c;
@@ -97,11 +118,29 @@ std::string last(const std::vector<double>& v, double scale = 1.0) {
   return v.empty() ? "n/a" : formatNumber(v.back() * scale);
 }
 
-double lastFinite(const std::vector<double>& v) {
-  for (auto it = v.rbegin(); it != v.rend(); ++it) {
-    if (std::isfinite(*it)) return *it;
+// The smallest finite entry (NaN if none).
+double minFinite(const std::vector<double>& v) {
+  double m = kNaN;
+  for (double x : v) {
+    if (std::isfinite(x) && !(x >= m)) m = x;
   }
-  return kNaN;
+  return m;
+}
+
+// min_i num[i] / den[i] over the rows where both are finite and den > 0 (NaN if none).
+double minRatio(const std::vector<double>& num, const std::vector<double>& den) {
+  std::vector<double> ratios;
+  for (std::size_t i = 0; i < num.size() && i < den.size(); ++i) {
+    if (std::isfinite(num[i]) && den[i] > 0.0) ratios.push_back(num[i] / den[i]);
+  }
+  return minFinite(ratios);
+}
+
+// summary.json's run.status ("completed", "diverged", "stopped"); runs written before the
+// field existed count as completed.
+std::string runStatus(const RunFolder& run) {
+  const std::string status = jsonText(run.summary, "run.status");
+  return status.empty() ? "completed" : status;
 }
 
 // The MSD exponent fitted over lags [lo, hi] (in snapshots) with "± s.e. (lo-hi)", or
@@ -113,7 +152,7 @@ std::string alphaOver(const RunSeries& s, int lo, int hi) {
   const PowerLawFit fit = fitPowerLaw(lags, s.msd, lo, hi);
   if (!fit.valid) return "n/a";
   return formatNumber(fit.alpha) + " ± " + formatNumber(fit.alphaStderr, 2) + " (" +
-         std::to_string(lo) + "-" + std::to_string(hi) + ")";
+         std::to_string(fit.lagMin) + "-" + std::to_string(fit.lagMax) + ")";
 }
 
 // Short lags: the first four (the jitter around the current point). Long lags: from the end
@@ -167,9 +206,14 @@ std::string formatNumber(double v, int digits) {
 }
 
 bool sameExceptSeed(const RunFolder& a, const RunFolder& b) {
+  if (!a.config.is_object() || !b.config.is_object()) return false;
   nlohmann::json ca = a.config;
   nlohmann::json cb = b.config;
-  for (const char* key : {"seed", "threads", "memory_limit_mb"}) {
+  // Settings that change neither the trajectory nor the recorded time: execution and the
+  // analyses' own parameters.
+  for (const char* key :
+       {"seed", "threads", "memory_limit_mb", "baseline_samples", "align_every", "eval_subset",
+        "path_points", "msd_lag_min", "msd_lag_max", "pin_after_steps", "capacity"}) {
     ca.erase(key);
     cb.erase(key);
   }
@@ -185,6 +229,8 @@ Result<Report> buildReport(const std::vector<RunFolder>& runs, const ReportOptio
   }
   Report report;
   report.title = options.title;
+  report.withFigures = options.withFigures;
+  report.withSvg = options.withFigures && options.withSvg;
   std::vector<RunSeries> series;
   for (std::size_t r = 0; r < runs.size(); ++r) {
     auto s = seriesOf(runs[r]);
@@ -192,11 +238,10 @@ Result<Report> buildReport(const std::vector<RunFolder>& runs, const ReportOptio
     series.push_back(std::move(s).value());
     report.labels.push_back(options.labels.empty() ? runs[r].label : options.labels[r]);
     report.dirs.push_back(runs[r].dir);
-    const nlohmann::json& run = runs[r].summary["run"];
-    const std::string status = run.value("status", std::string("completed"));
+    const std::string status = runStatus(runs[r]);
     if (status != "completed") {
       report.notes.push_back(report.labels[r] + ": the run " + status + " (" +
-                             run.value("message", std::string()) +
+                             jsonText(runs[r].summary, "run.message") +
                              "); its numbers cover the recorded part only.");
     }
   }
@@ -204,8 +249,14 @@ Result<Report> buildReport(const std::vector<RunFolder>& runs, const ReportOptio
   // Independent solutions: pairs that differ only by the seed.
   for (std::size_t a = 0; a < runs.size(); ++a) {
     for (std::size_t b = a + 1; b < runs.size(); ++b) {
+      // Two finished runs of the same length, so that both "last" snapshots are at one step.
       if (!sameExceptSeed(runs[a], runs[b])) continue;
       if (runs[a].layout.sizes() != runs[b].layout.sizes()) continue;
+      if (runStatus(runs[a]) != "completed" || runStatus(runs[b]) != "completed") continue;
+      if (jsonNumberOr(runs[a].summary, "run.steps") !=
+          jsonNumberOr(runs[b].summary, "run.steps")) {
+        continue;
+      }
       auto refA = readReferenceWeights(runs[a]);
       if (!refA) return refA.status();
       auto refB = readReferenceWeights(runs[b]);
@@ -251,8 +302,11 @@ Result<Report> buildReport(const std::vector<RunFolder>& runs, const ReportOptio
                      "‖w_last‖",
                      "d(w_ref, w_last)",
                      "baseline mean [p05, p95]",
+                     "baseline exact RMS",
                      "d / baseline",
                      "d_align / baseline",
+                     "min d_align / d",
+                     "min identity fraction",
                      "nearest transposition / baseline",
                      "radial share of d²",
                      "short-lag α ± s.e. (lags)",
@@ -275,28 +329,37 @@ Result<Report> buildReport(const std::vector<RunFolder>& runs, const ReportOptio
          configText(run.config, "weight_decay"), configText(run.config, "batch"),
          configText(run.config, "seed"), configText(run.config, "burn_in"),
          formatNumber(recorded, 6), formatNumber(jsonNumberOr(sum, "run.snapshots"), 6),
-         sum["run"].value("status", std::string("completed")),
-         formatNumber(jsonNumberOr(sum, "final.train_acc"), 4),
+         runStatus(run), formatNumber(jsonNumberOr(sum, "final.train_acc"), 4),
          formatNumber(jsonNumberOr(sum, "final.test_acc"), 4)});
     const double dLast = s.dRef.back();
     const double radial = s.dRadial.back();
     const double b = s.baselineMean;
-    headline.rows.push_back(
-        {report.labels[r], formatNumber(s.normAtSnap.front()), last(s.normAtSnap), last(s.dRef),
-         formatNumber(b) + " [" + formatNumber(jsonNumberOr(sum, "baseline.p05")) + ", " +
-             formatNumber(jsonNumberOr(sum, "baseline.p95")) + "]",
-         formatNumber(dLast / b), formatNumber(lastFinite(s.dAligned) / b),
-         formatNumber(jsonNumberOr(sum, "baseline.nearest_transposition") / b),
-         formatNumber(dLast > 0.0 ? radial * radial / (dLast * dLast) : kNaN), shortLagAlpha(s),
-         formatNumber(jsonNumberOr(sum, "msd.alpha")) + " ± " +
-             formatNumber(jsonNumberOr(sum, "msd.alpha_stderr"), 2) + " (" +
-             formatNumber(jsonNumberOr(sum, "msd.lag_min")) + "-" +
-             formatNumber(jsonNumberOr(sum, "msd.lag_max")) + ")",
-         longLagAlpha(s, jsonNumberOr(sum, "msd.lag_max")), lateGrowthExponent(s),
-         formatNumber(jsonNumberOr(sum, "verdict.lag_to_baseline_steps")), last(s.disagreement),
-         last(s.kl),
-         formatNumber(jsonNumberOr(sum, "path.barrier_raw")) + " / " +
-             formatNumber(jsonNumberOr(sum, "path.barrier_aligned"))});
+    headline.rows.push_back({report.labels[r],
+                             formatNumber(s.normAtSnap[s.refRow]),
+                             last(s.normAtSnap),
+                             last(s.dRef),
+                             formatNumber(b) + " [" +
+                                 formatNumber(jsonNumberOr(sum, "baseline.p05")) + ", " +
+                                 formatNumber(jsonNumberOr(sum, "baseline.p95")) + "]",
+                             formatNumber(jsonNumberOr(sum, "baseline.exact_rms")),
+                             formatNumber(dLast / b),
+                             formatNumber(s.dAligned.back() / b),
+                             formatNumber(minRatio(s.dAligned, s.dRef), 4),
+                             formatNumber(minFinite(s.identity), 4),
+                             formatNumber(jsonNumberOr(sum, "baseline.nearest_transposition") / b),
+                             formatNumber(dLast > 0.0 ? radial * radial / (dLast * dLast) : kNaN),
+                             shortLagAlpha(s),
+                             formatNumber(jsonNumberOr(sum, "msd.alpha")) + " ± " +
+                                 formatNumber(jsonNumberOr(sum, "msd.alpha_stderr"), 2) + " (" +
+                                 formatNumber(jsonNumberOr(sum, "msd.lag_min")) + "-" +
+                                 formatNumber(jsonNumberOr(sum, "msd.lag_max")) + ")",
+                             longLagAlpha(s, jsonNumberOr(sum, "msd.lag_max")),
+                             lateGrowthExponent(s),
+                             formatNumber(jsonNumberOr(sum, "verdict.lag_to_baseline_steps")),
+                             last(s.disagreement),
+                             last(s.kl),
+                             formatNumber(jsonNumberOr(sum, "path.barrier_raw")) + " / " +
+                                 formatNumber(jsonNumberOr(sum, "path.barrier_aligned"))});
   }
   report.tables.push_back(std::move(runsTable));
   report.tables.push_back(std::move(headline));

@@ -19,6 +19,7 @@ namespace driftscope {
 
 enum class CurveStyle { kLine, kDashed, kDotted, kPoints };
 
+// One curve of a figure: a run's series (colour = the run's index) or a grey reference.
 struct ReportCurve {
   static constexpr int kNeutral = -1;  // grey reference lines
   std::string name;                    // legend entry
@@ -27,6 +28,7 @@ struct ReportCurve {
   CurveStyle style = CurveStyle::kLine;
 };
 
+// One figure: its file stem, texts, axes and curves (drawn in order).
 struct ReportFigure {
   std::string stem;  // file name without extension
   std::string title, caption, xLabel, yLabel;
@@ -34,6 +36,7 @@ struct ReportFigure {
   std::vector<ReportCurve> curves;
 };
 
+// A table of preformatted cells; every row has header.size() cells.
 struct ReportTable {
   std::string title;
   std::vector<std::string> header;
@@ -50,6 +53,8 @@ struct IndependentPair {
   double baselineMean = 0.0;  // mean of the two runs' baseline means
 };
 
+// Everything the report shows, ready to render. Invariants: labels and dirs have one entry
+// per run; every curve's x and y have the same length and hold no NaN; pairs index runs.
 struct Report {
   std::string title;
   std::vector<std::string> labels;  // one per run
@@ -58,12 +63,16 @@ struct Report {
   std::vector<ReportFigure> figures;
   std::vector<IndependentPair> pairs;
   std::vector<std::string> notes;  // e.g. runs that diverged or were interrupted
+  bool withFigures = true;         // the figures are written as STEM.png
+  bool withSvg = true;             // ... and as STEM.svg
 };
 
 struct ReportOptions {
   std::string title = "Driftscope report";
   // Labels for the runs (default: the folder names); must match the number of runs.
   std::vector<std::string> labels;
+  bool withFigures = true;  // false: text and tables only (--no-figures, builds without Qt)
+  bool withSvg = true;      // false: PNG figures only (--no-svg)
 };
 
 // Fails (naming the run and file) when a run lacks what a figure or table needs, when

@@ -15,7 +15,8 @@ std::string reportHtml(const Report& report, const std::string& generatedBy);
 std::string reportTableCsv(const ReportTable& t);
 
 // Writes report.md, report.html, runs.csv, headline.csv (and independent.csv when there
-// are independent pairs) into `dir`, atomically each.
+// are independent pairs) into `dir`, atomically each, after removing the files of an
+// earlier report there that this one does not write (independent.csv, figures left out).
 Status writeReportText(const std::string& dir, const Report& report,
                        const std::string& generatedBy);
 

@@ -95,6 +95,11 @@ double jsonNumberOr(const nlohmann::json& doc, const std::string& path) {
   return node->get<double>();
 }
 
+std::string jsonText(const nlohmann::json& doc, const std::string& path) {
+  const nlohmann::json* node = findPath(doc, path);
+  return node != nullptr && node->is_string() ? node->get<std::string>() : std::string();
+}
+
 Result<RunFolder> loadRunFolder(const std::string& dir) {
   const fs::path root(dir);
   std::error_code ec;
@@ -114,6 +119,10 @@ Result<RunFolder> loadRunFolder(const std::string& dir) {
   if (!summary) return summary.status();
   run.summary = std::move(summary).value();
   const std::string summaryName = (root / "summary.json").string();
+  if (!run.config.is_object()) {
+    return Status::error((root / "config.json").string() + ": not a JSON object");
+  }
+  if (!run.summary.is_object()) return Status::error(summaryName + ": not a JSON object");
   for (const char* field : {"baseline.mean", "run.steps", "run.recording_start_step"}) {
     if (auto v = jsonNumber(run.summary, field, summaryName); !v) return v.status();
   }

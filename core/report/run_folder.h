@@ -35,6 +35,8 @@ Result<double> jsonNumber(const nlohmann::json& doc, const std::string& path,
                           const std::string& file);
 // As jsonNumber, but NaN where the field is missing or null.
 double jsonNumberOr(const nlohmann::json& doc, const std::string& path);
+// A string field by dotted path, "" where it is missing or not a string.
+std::string jsonText(const nlohmann::json& doc, const std::string& path);
 
 // The run's weights: reference.npy (w_ref, P floats) and the last row of snapshots.npy
 // (the last recorded snapshot); both checked against layout.json.

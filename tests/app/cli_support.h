@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -23,8 +24,10 @@ struct ProcessResult {
 
 // `args` follows the binary name, e.g. "run --out /tmp/x -q".
 inline ProcessResult runDriftscopeCli(const std::string& args) {
-  const std::string log =
-      (std::filesystem::temp_directory_path() / "driftscope_e2e_log.txt").string();
+  // One log per process: ctest runs the tests in parallel processes.
+  const std::string log = (std::filesystem::temp_directory_path() /
+                           ("driftscope_e2e_log_" + std::to_string(::getpid()) + ".txt"))
+                              .string();
   const std::string cmd = std::string(DRIFTSCOPE_EXE) + " " + args + " >" + log + " 2>&1";
   const int status = std::system(cmd.c_str());
   ProcessResult r;

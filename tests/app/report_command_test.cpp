@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "core/io/csv_table.h"
+#include "core/io/npy.h"
 #include "tests/app/cli_support.h"
 
 namespace driftscope {
@@ -112,10 +112,46 @@ TEST_F(ReportCommand, WritesTextTablesAndFiguresConsistentWithTheRuns) {
     const double ratio = summary["verdict"]["ratio_last"];
     EXPECT_NEAR(std::stod(cells[static_cast<std::size_t>(column)]), ratio, 0.0051 * ratio) << run;
   }
-  // The independent pair: two seeds start as far apart as the permutation yardstick.
-  auto independent = CsvTable::read((out / "independent.csv").string());
-  EXPECT_FALSE(independent) << "the runs column holds text, not numbers";
-  EXPECT_NE(readFile(out / "independent.csv").find("seed1 vs seed2"), std::string::npos);
+  // The independent pair: the raw distance between the two reference weights, recomputed
+  // from reference.npy, and an aligned distance no larger.
+  std::istringstream pairLines(readFile(out / "independent.csv"));
+  std::getline(pairLines, row);
+  const std::vector<std::string> pairHeader = splitCsvRow(row);
+  ASSERT_TRUE(std::getline(pairLines, row));
+  const std::vector<std::string> pair = splitCsvRow(row);
+  ASSERT_EQ(pair.size(), pairHeader.size()) << row;
+  EXPECT_EQ(pair[0], "seed1 vs seed2");
+  auto cellOf = [&](const std::string& name) {
+    const auto c = std::find(pairHeader.begin(), pairHeader.end(), name);
+    EXPECT_NE(c, pairHeader.end()) << name;
+    return std::stod(pair.at(static_cast<std::size_t>(c - pairHeader.begin())));
+  };
+  auto refA = readNpyFloat32((s_root / "seed1" / "reference.npy").string());
+  auto refB = readNpyFloat32((s_root / "seed2" / "reference.npy").string());
+  ASSERT_TRUE(refA && refB);
+  ASSERT_EQ(refA->data.size(), refB->data.size());
+  double sq = 0.0;
+  for (std::size_t i = 0; i < refA->data.size(); ++i) {
+    const double d = static_cast<double>(refA->data[i]) - refB->data[i];
+    sq += d * d;
+  }
+  const double raw = cellOf("d(w_ref) raw");
+  EXPECT_NEAR(raw, std::sqrt(sq), 0.0051 * std::sqrt(sq));
+  EXPECT_LE(cellOf("d(w_ref) aligned"), raw);
+  EXPECT_LE(cellOf("d(w_last) aligned"), cellOf("d(w_last) raw"));
+}
+
+TEST_F(ReportCommand, NoSvgWritesPngFiguresOnly) {
+  const fs::path out = s_root / "png-only";
+  const auto r = runDriftscopeCli("report --runs " + (s_root / "seed1").string() + " --out " +
+                                  out.string() + " --no-svg -q");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_EQ(r.output, "") << "quiet";
+  EXPECT_EQ(readFile(out / "report.md").find(".svg"), std::string::npos);
+  EXPECT_FALSE(fs::exists(out / "ratio.svg"));
+#ifdef DRIFTSCOPE_TEST_FIGURES
+  EXPECT_TRUE(fs::exists(out / "ratio.png"));
+#endif
 }
 
 TEST_F(ReportCommand, BadArgumentsExitTwoNamingTheProblemAndWriteNothing) {

@@ -219,7 +219,8 @@ TEST(MainWindow, PinnedReferencesAddAgingCurvesToTheDistancePlot) {
   ASSERT_TRUE(waitFor([&] { return !rc->isRunning(); }, kRunTimeoutMs));
   QTest::qWait(100);
   const auto s = rc->latest();
-  ASSERT_EQ(s->pinned.size(), 2u);
+  ASSERT_EQ(s->pinned.size(), 2u) << s->message << " first pinned: "
+                                  << (s->pinned.empty() ? -1 : s->pinned[0].reference.index);
   EXPECT_EQ(s->pinned[0].reference.index, 10);  // 50 steps / 5 per snapshot
   EXPECT_EQ(s->pinned[1].reference.index, 12);
   ASSERT_EQ(w.distanceChart()->extraCurves().size(), 2u);

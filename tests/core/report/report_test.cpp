@@ -48,7 +48,11 @@ fs::path writeRun(const fs::path& dir, const MlpLayout& layout, const RunSpec& s
   writeText(dir / "config.json", config.dump());
   nlohmann::json summary = {
       {"baseline",
-       {{"mean", kBaseline}, {"p05", 7.5}, {"p95", 8.5}, {"nearest_transposition", 2.0}}},
+       {{"mean", kBaseline},
+        {"p05", 7.5},
+        {"p95", 8.5},
+        {"exact_rms", 8.1},
+        {"nearest_transposition", 2.0}}},
       {"msd", {{"alpha", 1.25}, {"alpha_stderr", 0.05}, {"lag_min", 1}, {"lag_max", 2}}},
       {"verdict", {{"lag_to_baseline_steps", 1234.0}}},
       {"final", {{"train_acc", 1.0}, {"test_acc", 0.95}}},
@@ -66,8 +70,8 @@ fs::path writeRun(const fs::path& dir, const MlpLayout& layout, const RunSpec& s
       dir / "metrics.csv",
       "epoch,step,weight_norm,test_acc\n0,0,4,0.1\n1,10,4.5,0.8\n2,20,5,0.9\n4,40,5.2,0.95\n");
   writeText(dir / "distance.csv",
-            "snapshot,step,d_ref,d_radial,d_aligned,weight_norm\n"
-            "0,20,0,0,0,5\n1,30,1,0.6,,5.1\n2,40,2,1.2,1.5,5.2\n");
+            "snapshot,step,d_ref,d_radial,d_aligned,aligned_identity_fraction,weight_norm\n"
+            "0,20,0,0,0,1,5\n1,30,1,0.6,,,5.1\n2,40,2,1.2,1.5,0.5,5.2\n");
   writeText(dir / "msd.csv",
             "lag_snapshots,lag_steps,msd,fit\n1,10,1,1.1\n2,20,4,3.9\n3,30,9,8.5\n");
   writeText(dir / "function.csv",
@@ -163,6 +167,38 @@ TEST_F(ReportTest, CurvesAreTheRunSeriesOverTheBaselineMean) {
   EXPECT_EQ(cell("α ± s.e. (lags)"), "1.25 ± 0.05 (1-2)");
   EXPECT_EQ(cell("‖w_ref‖"), "5");
   EXPECT_EQ(cell("‖w_last‖"), "5.2");
+  EXPECT_EQ(cell("baseline exact RMS"), "8.1");
+  EXPECT_EQ(cell("min d_align / d"), "0.75");  // the only aligned row with d > 0: 1.5 / 2
+  EXPECT_EQ(cell("min identity fraction"), "0.5");
+}
+
+TEST_F(ReportTest, ALaterReferenceSetsTimeZeroAndTheReferenceNorm) {
+  RunSpec spec;
+  spec.reference = toStd(testing::randomParams(m_layout, 1));
+  spec.last = spec.reference;
+  const fs::path dir = writeRun(m_root / "r", m_layout, spec);
+  auto summary = nlohmann::json::parse(std::ifstream(dir / "summary.json"));
+  summary["run"]["reference_snapshot"] = 1;  // the user clicked snapshot 1 (step 30)
+  writeText(dir / "summary.json", summary.dump());
+  // The last snapshot was not aligned (align_every does not divide its index).
+  writeText(dir / "distance.csv",
+            "snapshot,step,d_ref,d_radial,d_aligned,weight_norm\n"
+            "0,20,1,0,1,5\n1,30,0,0,0,5.1\n2,40,2,1.2,,5.2\n");
+  auto report = buildReport({load(dir)});
+  ASSERT_TRUE(report) << report.message();
+  EXPECT_EQ(figure(*report, "ratio").curves[0].x, (std::vector<double>{-10, 0, 10}));
+  EXPECT_EQ(figure(*report, "function").curves[0].x, (std::vector<double>{-10, 0, 10}));
+  const ReportTable& headline = report->tables[1];
+  auto cell = [&](const std::string& column) {
+    const auto c = std::find(headline.header.begin(), headline.header.end(), column);
+    EXPECT_NE(c, headline.header.end()) << column;
+    return c == headline.header.end()
+               ? std::string()
+               : headline.rows[0][static_cast<std::size_t>(c - headline.header.begin())];
+  };
+  EXPECT_EQ(cell("‖w_ref‖"), "5.1");
+  EXPECT_EQ(cell("d_align / baseline"), "n/a") << "not from another snapshot than d";
+  EXPECT_EQ(cell("min identity fraction"), "n/a") << "no such column in this run";
 }
 
 TEST_F(ReportTest, ShortAndLongLagExponentsAreFittedOutsideTheEngineFitRange) {
@@ -212,10 +248,11 @@ TEST_F(ReportTest, LateGrowthIsTheSlopeOfSquaredDistanceOverTheSecondHalf) {
   spec.reference = toStd(testing::randomParams(m_layout, 1));
   spec.last = spec.reference;
   const fs::path dir = writeRun(m_root / "r", m_layout, spec);
-  // d = 5 t^0.25 after a fast start: d^2 grows as t^0.5 over the second half (t >= 50).
+  // d grows linearly, then as 5 t^0.25 from t = 50: d^2 grows as t^0.5 over the second
+  // half (t in [50, 100]), and any window reaching below 50 would give more.
   std::string csv = "snapshot,step,d_ref,d_radial,d_aligned,weight_norm\n";
   for (int i = 0; i <= 100; ++i) {
-    const double d = i < 10 ? 3.0 * i : 5.0 * std::pow(i, 0.25);
+    const double d = i < 50 ? 0.2 * i : 5.0 * std::pow(i, 0.25);
     char line[128];
     std::snprintf(line, sizeof line, "%d,%d,%.17g,0,,5\n", i, 20 + i, d);
     csv += line;
@@ -246,9 +283,19 @@ TEST_F(ReportTest, RunsDifferingOnlyBySeedAreComparedRawAndAligned) {
   RunSpec other = a;
   other.seed = 3;
   other.lr = 0.2;  // another configuration: not an independent copy of a
+  RunSpec stopped = b;
+  stopped.seed = 4;
+  stopped.status = "stopped";  // same configuration, but it did not finish: not comparable
+  writeRun(m_root / "b", m_layout, b);
+  // Execution and analysis settings do not make another configuration.
+  auto config = nlohmann::json::parse(std::ifstream(m_root / "b" / "config.json"));
+  config["threads"] = 2;
+  config["baseline_samples"] = 50;
+  writeText(m_root / "b" / "config.json", config.dump());
   const std::vector<RunFolder> runs = {load(writeRun(m_root / "a", m_layout, a)),
-                                       load(writeRun(m_root / "b", m_layout, b)),
-                                       load(writeRun(m_root / "c", m_layout, other))};
+                                       load(m_root / "b"),
+                                       load(writeRun(m_root / "c", m_layout, other)),
+                                       load(writeRun(m_root / "d", m_layout, stopped))};
   EXPECT_TRUE(sameExceptSeed(runs[0], runs[1]));
   EXPECT_FALSE(sameExceptSeed(runs[0], runs[2]));
   EXPECT_FALSE(sameExceptSeed(runs[0], runs[0])) << "a run is not independent of itself";
@@ -316,6 +363,12 @@ TEST_F(ReportTest, BadFoldersAreRefusedNamingTheFileAndField) {
             (dir / "reference.npy").string() +
                 ": shape (5) does not hold 26-parameter snapshots of layout.json");
 
+  writeRun(dir, m_layout, spec);
+  writeText(dir / "config.json", "[1, 2]");
+  auto notObject = loadRunFolder(dir.string());
+  ASSERT_FALSE(notObject);
+  EXPECT_EQ(notObject.message(), (dir / "config.json").string() + ": not a JSON object");
+
   auto labels = buildReport({run}, ReportOptions{"t", {"x", "y"}});
   ASSERT_FALSE(labels);
   EXPECT_EQ(labels.message(), "2 labels for 1 runs");
@@ -333,7 +386,7 @@ TEST_F(ReportTest, TextEscapesLabelsAndNotesUnfinishedRuns) {
   ASSERT_EQ(report->notes.size(), 1u);
   EXPECT_NE(report->notes[0].find("diverged at step 41"), std::string::npos);
   const std::string md = reportMarkdown(*report, "test");
-  EXPECT_NE(md.find("| lr\\|0.1 <x> |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| lr\\|0.1 &lt;x> |"), std::string::npos) << md;
   EXPECT_NE(md.find("![Distance from w_ref over the permutation baseline](ratio.png)"),
             std::string::npos);
   const std::string html = reportHtml(*report, "test");
@@ -349,6 +402,41 @@ TEST_F(ReportTest, TextEscapesLabelsAndNotesUnfinishedRuns) {
     EXPECT_TRUE(fs::exists(m_root / "out" / f)) << f;
   }
   EXPECT_FALSE(fs::exists(m_root / "out" / "independent.csv")) << "no pairs, no file";
+  EXPECT_NE(md.find("ratio.svg"), std::string::npos);
+}
+
+TEST_F(ReportTest, LeftOutFiguresAreNeitherLinkedNorLeftOverFromAnEarlierReport) {
+  RunSpec spec;
+  spec.reference = toStd(testing::randomParams(m_layout, 1));
+  spec.last = spec.reference;
+  const RunFolder run = load(writeRun(m_root / "r", m_layout, spec));
+  const fs::path out = m_root / "out";
+  fs::create_directories(out);
+  for (const char* f : {"independent.csv", "ratio.svg", "msd.png", "notes.txt"}) {
+    writeText(out / f, "from an earlier report");
+  }
+  ReportOptions pngOnly;
+  pngOnly.withSvg = false;
+  auto report = buildReport({run}, pngOnly);
+  ASSERT_TRUE(report) << report.message();
+  const std::string md = reportMarkdown(*report, "test");
+  EXPECT_NE(md.find("](ratio.png)"), std::string::npos);
+  EXPECT_EQ(md.find(".svg"), std::string::npos);
+  EXPECT_EQ(reportHtml(*report, "test").find(".svg"), std::string::npos);
+  ASSERT_TRUE(writeReportText(out.string(), *report, "test"));
+  EXPECT_FALSE(fs::exists(out / "independent.csv"));
+  EXPECT_FALSE(fs::exists(out / "ratio.svg"));
+  EXPECT_TRUE(fs::exists(out / "msd.png")) << "PNGs are still part of this report";
+  EXPECT_TRUE(fs::exists(out / "notes.txt")) << "files of no report are left alone";
+
+  ReportOptions textOnly;
+  textOnly.withFigures = false;
+  auto text = buildReport({run}, textOnly);
+  ASSERT_TRUE(text) << text.message();
+  EXPECT_EQ(reportMarkdown(*text, "test").find("## Figures"), std::string::npos);
+  EXPECT_EQ(reportHtml(*text, "test").find("<img"), std::string::npos);
+  ASSERT_TRUE(writeReportText(out.string(), *text, "test"));
+  EXPECT_FALSE(fs::exists(out / "msd.png"));
 }
 
 }  // namespace
