@@ -204,7 +204,9 @@ TEST(MainWindow, PinnedReferencesAddAgingCurvesToTheDistancePlot) {
   w.resize(1400, 900);
   w.show();
   RunConfig c = tinyConfig();
-  c.epochs = 4;
+  // Long enough that the pin below reaches a running engine (a 4-epoch run of this tiny
+  // network can end within a few publications); stopped once both pins are in.
+  c.epochs = 400;
   c.pinAfterSteps = {50};  // automatic pin 50 steps into recording
   w.setConfig(c);
   w.startRun();
@@ -216,6 +218,13 @@ TEST(MainWindow, PinnedReferencesAddAgingCurvesToTheDistancePlot) {
       },
       kRunTimeoutMs));
   rc->pinReference(12);  // as a Ctrl+click on heatmap row 12 does
+  EXPECT_TRUE(waitFor(
+      [&] {
+        auto s = rc->latest();
+        return s && s->pinned.size() >= 2;
+      },
+      kRunTimeoutMs));
+  w.stopRun();
   ASSERT_TRUE(waitFor([&] { return !rc->isRunning(); }, kRunTimeoutMs));
   QTest::qWait(100);
   const auto s = rc->latest();
