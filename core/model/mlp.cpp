@@ -1,5 +1,6 @@
 #include "core/model/mlp.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/random.h"
@@ -60,31 +61,84 @@ RowMatrix softmaxRows(const RowMatrix& logits) {
 
 namespace {
 
-void applyActivation(Activation a, RowMatrix& z) {
+// Below ~4 MFLOP (~40 us) a block does not pay for waking a TBB worker (the trainer's
+// former kMinShardFlops); below 64 rows or columns the GEMM kernel loses efficiency; 8
+// blocks keep a few cores busy with equal shares.
+constexpr double kMinBlockFlops = 4.0e6;
+constexpr Eigen::Index kMinBlockWidth = 64;
+constexpr int kMaxBlocks = 8;
+constexpr Eigen::Index kBlockAlign = 16;  // one AVX-512 register of floats
+
+template <typename Block>
+void applyActivation(Activation a, Block&& z) {
   if (a == Activation::kRelu) {
     z = z.cwiseMax(0.0f);
   } else {
-    z = z.array().tanh();
+    z = z.array().tanh().matrix();
+  }
+}
+
+// Calls f(byRows, begin, count) for the fixed blocks of a rows x cols product (inner
+// dimension `inner`), split along its larger dimension; on `parallel` if given.
+template <typename F>
+void forEachProductBlock(ParallelContext* parallel, Eigen::Index rows, Eigen::Index cols,
+                         Eigen::Index inner, const F& f) {
+  const bool byRows = rows > cols;
+  const Eigen::Index n = byRows ? rows : cols;
+  const int parts = gemmBlockCount(rows, cols, inner);
+  auto edge = [&](int p) -> Eigen::Index {
+    if (p >= parts) return n;
+    return std::min(n, (n * p / parts + kBlockAlign / 2) / kBlockAlign * kBlockAlign);
+  };
+  auto run = [&](int p) {
+    const Eigen::Index begin = edge(p);
+    const Eigen::Index end = edge(p + 1);
+    if (end > begin) f(byRows, begin, end - begin);
+  };
+  if (parallel != nullptr && parts > 1) {
+    parallel->forEach(parts, run);
+  } else {
+    for (int p = 0; p < parts; ++p) run(p);
   }
 }
 
 }  // namespace
 
-RowMatrix Mlp::forward(const float* params, const Eigen::Ref<const RowMatrix>& x,
-                       MlpWorkspace& ws) const {
+int gemmBlockCount(Eigen::Index rows, Eigen::Index cols, Eigen::Index inner) {
+  const double flops = 2.0 * static_cast<double>(rows) * static_cast<double>(cols) * inner;
+  const auto byWork = static_cast<Eigen::Index>(flops / kMinBlockFlops);
+  const Eigen::Index byWidth = std::max(rows, cols) / kMinBlockWidth;
+  return static_cast<int>(std::clamp<Eigen::Index>(std::min(byWork, byWidth), 1, kMaxBlocks));
+}
+
+RowMatrix Mlp::forward(const float* params, const Eigen::Ref<const RowMatrix>& x, MlpWorkspace& ws,
+                       ParallelContext* parallel) const {
   const int L = m_layout.numLayers();
   ws.activations.resize(static_cast<std::size_t>(L));
+  const Eigen::Index B = x.rows();
   for (int l = 0; l < L; ++l) {
     const ConstRowMatrixMap W = m_layout.weights(params, l);
     const ConstVectorMap b = m_layout.bias(params, l);
     RowMatrix& z = ws.activations[static_cast<std::size_t>(l)];
-    if (l == 0) {
-      z.noalias() = x * W.transpose();
-    } else {
-      z.noalias() = ws.activations[static_cast<std::size_t>(l - 1)] * W.transpose();
-    }
-    z.rowwise() += b.transpose();
-    if (l + 1 < L) applyActivation(m_activation, z);
+    const Eigen::Ref<const RowMatrix> in =
+        l == 0 ? x : Eigen::Ref<const RowMatrix>(ws.activations[static_cast<std::size_t>(l - 1)]);
+    z.resize(B, W.rows());
+    const bool hidden = l + 1 < L;
+    // z = in W^T + b, activation on hidden layers; block by block, while it is in cache.
+    forEachProductBlock(parallel, B, W.rows(), W.cols(),
+                        [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
+                          if (byRows) {
+                            auto zb = z.middleRows(begin, count);
+                            zb.noalias() = in.middleRows(begin, count) * W.transpose();
+                            zb.rowwise() += b.transpose();
+                            if (hidden) applyActivation(m_activation, zb);
+                          } else {
+                            auto zb = z.middleCols(begin, count);
+                            zb.noalias() = in * W.middleRows(begin, count).transpose();
+                            zb.rowwise() += b.segment(begin, count).transpose();
+                            if (hidden) applyActivation(m_activation, zb);
+                          }
+                        });
   }
   return ws.activations.back();
 }
@@ -121,11 +175,13 @@ LossStats Mlp::evaluate(const float* params, const Eigen::Ref<const RowMatrix>& 
 
 LossStats Mlp::lossAndGradient(const float* params, const Eigen::Ref<const RowMatrix>& x,
                                std::span<const std::uint8_t> labels, float* grad, float scale,
-                               MlpWorkspace& ws) const {
+                               MlpWorkspace& ws, ParallelContext* parallel,
+                               GradientMode mode) const {
   const int L = m_layout.numLayers();
-  forward(params, x, ws);
+  forward(params, x, ws, parallel);
   const RowMatrix& logits = ws.activations.back();
   const LossStats stats = lossOfLogits(logits, labels);
+  const bool overwrite = mode == GradientMode::kOverwrite;
 
   ws.deltas.resize(2);
   RowMatrix& delta = ws.deltas[0];
@@ -141,24 +197,66 @@ LossStats Mlp::lossAndGradient(const float* params, const Eigen::Ref<const RowMa
   }
   delta *= scale;
 
+  const Eigen::Index B = x.rows();
   for (int l = L - 1; l >= 0; --l) {
     RowMatrixMap gW = m_layout.weights(grad, l);
     VectorMap gb = m_layout.bias(grad, l);
-    if (l == 0) {
-      gW.noalias() += delta.transpose() * x;
+    const Eigen::Ref<const RowMatrix> in =
+        l == 0 ? x : Eigen::Ref<const RowMatrix>(ws.activations[static_cast<std::size_t>(l - 1)]);
+    // gW (+)= delta^T in: blocks of gW rows (output units) or columns (inputs). One sample:
+    // an outer product with compile-time inner size 1, written directly (Eigen's GEMM
+    // would zero the block and pack both operands for a product of depth 1).
+    auto store = [overwrite](auto&& dst, const auto& product) {
+      if (overwrite) {
+        dst.noalias() = product;
+      } else {
+        dst.noalias() += product;
+      }
+    };
+    forEachProductBlock(
+        parallel, gW.rows(), gW.cols(), B,
+        [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
+          if (B == 1 && byRows) {
+            store(gW.middleRows(begin, count),
+                  delta.row(0).segment(begin, count).transpose() * in.row(0));
+          } else if (B == 1) {
+            store(gW.middleCols(begin, count),
+                  delta.row(0).transpose() * in.row(0).segment(begin, count));
+          } else if (byRows) {
+            store(gW.middleRows(begin, count), delta.middleCols(begin, count).transpose() * in);
+          } else {
+            store(gW.middleCols(begin, count), delta.transpose() * in.middleCols(begin, count));
+          }
+        });
+    if (overwrite) {
+      gb.noalias() = delta.colwise().sum().transpose();
     } else {
-      gW.noalias() += delta.transpose() * ws.activations[static_cast<std::size_t>(l - 1)];
+      gb.noalias() += delta.colwise().sum().transpose();
     }
-    gb.noalias() += delta.colwise().sum().transpose();
     if (l == 0) break;
     const ConstRowMatrixMap W = m_layout.weights(params, l);
-    next.noalias() = delta * W;
     const RowMatrix& a = ws.activations[static_cast<std::size_t>(l - 1)];
-    if (m_activation == Activation::kRelu) {
-      next = (a.array() > 0.0f).select(next, 0.0f);
-    } else {
-      next.array() *= 1.0f - a.array().square();
-    }
+    next.resize(B, W.cols());
+    // next = (delta W) * f'(a), block by block.
+    forEachProductBlock(parallel, B, W.cols(), W.rows(),
+                        [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
+                          auto backprop = [&](auto&& nb, const auto& ab) {
+                            if (m_activation == Activation::kRelu) {
+                              nb = (ab.array() > 0.0f).select(nb, 0.0f);
+                            } else {
+                              nb.array() *= 1.0f - ab.array().square();
+                            }
+                          };
+                          if (byRows) {
+                            auto nb = next.middleRows(begin, count);
+                            nb.noalias() = delta.middleRows(begin, count) * W;
+                            backprop(nb, a.middleRows(begin, count));
+                          } else {
+                            auto nb = next.middleCols(begin, count);
+                            nb.noalias() = delta * W.middleCols(begin, count);
+                            backprop(nb, a.middleCols(begin, count));
+                          }
+                        });
     std::swap(delta, next);
   }
   return stats;

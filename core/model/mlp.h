@@ -11,6 +11,7 @@
 
 #include "core/eigen_types.h"
 #include "core/model/mlp_layout.h"
+#include "core/parallel.h"
 
 namespace driftscope {
 
@@ -27,6 +28,10 @@ struct MlpWorkspace {
   std::vector<RowMatrix> activations;  // a_0 = input copy not kept; a_l for l = 1..L
   std::vector<RowMatrix> deltas;
 };
+
+// Whether lossAndGradient adds its gradient into `grad` or overwrites it (saves a pass
+// that zeroes a P-sized buffer before every step).
+enum class GradientMode { kAccumulate, kOverwrite };
 
 struct LossStats {
   double lossSum = 0.0;  // summed over samples (divide by count for the mean)
@@ -48,17 +53,24 @@ class Mlp {
   Vector initialParams(std::uint64_t seed) const;
 
   // Output logits [batch, outputs] for inputs x [batch, inputs].
-  RowMatrix forward(const float* params, const Eigen::Ref<const RowMatrix>& x,
-                    MlpWorkspace& ws) const;
+  // Every matrix product is split into fixed blocks of output rows or columns
+  // (gemmBlockCount: from the shape only); with `parallel` the blocks run on its threads,
+  // without they run inline. Each block is an independent product (no reduction), so the
+  // result is bit-identical with any thread count or without a context.
+  RowMatrix forward(const float* params, const Eigen::Ref<const RowMatrix>& x, MlpWorkspace& ws,
+                    ParallelContext* parallel = nullptr) const;
 
-  // Mean loss over the batch and its gradient (ADDED into grad, scaled by `scale`,
-  // so shards can accumulate into one buffer). Loss definitions:
+  // Mean loss over the batch and its gradient (ADDED into grad, or written over it with
+  // GradientMode::kOverwrite, scaled by `scale`, so shards can accumulate into one buffer).
+  // Loss definitions:
   //   CE:  mean_i -log softmax(z_i)[y_i]
   //   MSE: mean_i 1/2 ||z_i - onehot(y_i)||^2
   // `scale` multiplies the gradient of the SUM over samples (pass 1/batch for the mean).
+  // `parallel`: as in forward(); must not be a context whose forEach is running this call.
   LossStats lossAndGradient(const float* params, const Eigen::Ref<const RowMatrix>& x,
                             std::span<const std::uint8_t> labels, float* grad, float scale,
-                            MlpWorkspace& ws) const;
+                            MlpWorkspace& ws, ParallelContext* parallel = nullptr,
+                            GradientMode mode = GradientMode::kAccumulate) const;
 
   // Loss (summed) and accuracy without gradient.
   LossStats evaluate(const float* params, const Eigen::Ref<const RowMatrix>& x,
@@ -72,6 +84,10 @@ class Mlp {
   Activation m_activation = Activation::kRelu;
   LossKind m_loss = LossKind::kCrossEntropy;
 };
+
+// Blocks a rows x cols product with inner dimension `inner` is split into, along its
+// larger output dimension: >= ~1 MFLOP and >= 64 rows/columns per block, at most 8.
+int gemmBlockCount(Eigen::Index rows, Eigen::Index cols, Eigen::Index inner);
 
 // Softmax of each row, computed stably (row max subtracted), in double then stored float.
 RowMatrix softmaxRows(const RowMatrix& logits);
