@@ -43,6 +43,11 @@ def median_rows(rows):
 def run_torch(shape, batch, threads, subset, epochs, repeats):
     env = dict(os.environ)
     env["OMP_NUM_THREADS"] = str(threads)
+    # libgomp's default is to spin at barriers; on 2 cores shared with other work a spinning
+    # thread steals the core its partner needs (measured: torch at 2 threads 10-100x slower
+    # than at 1 under load 8-12). PASSIVE (sleep at barriers) is the fair setting here;
+    # override with OMP_WAIT_POLICY in the environment.
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     lib = env.get("DRIFTSCOPE_TORCH_LD_LIBRARY_PATH")
     if lib:
         env["LD_LIBRARY_PATH"] = lib + (":" + env["LD_LIBRARY_PATH"] if env.get(
@@ -106,14 +111,18 @@ def main() -> None:
                 def ours():
                     med = median_rows(run_bench(args.bench, "^" + name, args.repeats))
                     (r,) = med.values()
+                    # Google Benchmark's cpu_time is the main thread's: with 1 thread
+                    # that is all the work, and a load-independent rate.
                     entry.update(ds=r["samples/s"], ds_gflops=r["GFLOP/s"],
+                                 ds_cpu=r["samples/s"] * r["real_time"] / r["cpu_time"],
                                  subset=int(r["subset"]), epochs=int(r["epochs/iter"]),
                                  shards=int(r["shards"]))
 
                 def theirs():
                     tr = run_torch(shape, batch, t, entry["subset"], entry["epochs"],
                                    args.repeats)
-                    entry.update(torch=tr["samples_per_s"], torch_min=tr["min"],
+                    entry.update(torch=tr["samples_per_s"], torch_cpu=tr["samples_per_cpu_s"],
+                                 torch_min=tr["min"],
                                  torch_max=tr["max"])
 
                 if flip:
@@ -146,16 +155,18 @@ def main() -> None:
     print(f"torch {probe['torch']} with {probe['blas_loaded']}")
     print()
     print("| Shape | Batch | Threads | Driftscope samples/s | torch samples/s | ratio | "
-          "Driftscope GFLOP/s | GEMM limit Eigen / OpenBLAS, samples/s | % of best limit | "
-          "load |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "ratio per CPU s (1 thread) | Driftscope GFLOP/s | GEMM limit Eigen / OpenBLAS, "
+          "samples/s | % of best limit | load |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for e in rows:
         limits = [e.get("gemm_eigen"), e.get("gemm_openblas")]
         best = max(x for x in limits if x) if any(limits) else None
         lim = " / ".join(f"{x:,.0f}" if x else "-" for x in limits)
         pct = f"{100.0 * e['ds'] / best:.0f}%" if best else "-"
         print(f"| {e['shape']} | {e['batch']} | {e['threads']} | {e['ds']:,.0f} | "
-              f"{e['torch']:,.0f} | {e['ratio']:.2f} | {e['ds_gflops']:.1f} | {lim} | {pct} | "
+              f"{e['torch']:,.0f} | {e['ratio']:.2f} | "
+              f"{(e['ds_cpu'] / e['torch_cpu']) if e['threads'] == 1 else float('nan'):.2f} | "
+              f"{e['ds_gflops']:.1f} | {lim} | {pct} | "
               f"{e['load_before']}-{e['load_after']} |")
     print()
     print("| GEMM benchmark | GFLOP/s |")

@@ -20,7 +20,8 @@ data and per-epoch shuffling, timed the same way.
   OpenMP build); compare.sh also sets OMP_NUM_THREADS=T and puts Debian's
   openblas-openmp directory first on LD_LIBRARY_PATH.
 
-Prints one JSON object per run on stdout (key "samples_per_s" = median).
+Prints one JSON object per run on stdout (key "samples_per_s" = median over wall time;
+"samples_per_cpu_s" = median per second of process CPU time, all threads).
 
 Usage: /usr/bin/python3 bench/torch_mlp.py --shape 784-256-256-10 --batch 64 --threads 1
            [--subset 1024] [--epochs 1] [--repeats 5] [--show-config]
@@ -119,16 +120,20 @@ def main() -> None:
 
     epoch()  # warm-up
     rates = []
+    cpu_rates = []  # per second of process CPU time (all threads): load-independent at 1 thread
     for _ in range(args.repeats):
         start = time.perf_counter()
+        cpu_start = time.process_time()
         for _ in range(args.epochs):
             epoch()
         rates.append(args.epochs * n / (time.perf_counter() - start))
+        cpu_rates.append(args.epochs * n / (time.process_time() - cpu_start))
     med = statistics.median(rates)
     out = {
         "shape": args.shape, "batch": args.batch, "threads": args.threads,
         "subset": n, "epochs_per_repeat": args.epochs, "repeats": args.repeats,
-        "params": params, "samples_per_s": med, "min": min(rates), "max": max(rates),
+        "params": params, "samples_per_s": med,
+        "samples_per_cpu_s": statistics.median(cpu_rates), "min": min(rates), "max": max(rates),
         "gflops": 6.0 * params * med * 1e-9, "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(), "blas_loaded": loaded_blas(),
     }
