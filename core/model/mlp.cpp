@@ -1,6 +1,7 @@
 #include "core/model/mlp.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 
 #include "core/random.h"
@@ -173,75 +174,50 @@ LossStats Mlp::evaluate(const float* params, const Eigen::Ref<const RowMatrix>& 
   return lossOfLogits(forward(params, x, ws), labels);
 }
 
-LossStats Mlp::lossAndGradient(const float* params, const Eigen::Ref<const RowMatrix>& x,
-                               std::span<const std::uint8_t> labels, float* grad, float scale,
-                               MlpWorkspace& ws, ParallelContext* parallel,
-                               GradientMode mode) const {
-  const int L = m_layout.numLayers();
-  forward(params, x, ws, parallel);
-  const RowMatrix& logits = ws.activations.back();
-  const LossStats stats = lossOfLogits(logits, labels);
-  const bool overwrite = mode == GradientMode::kOverwrite;
+namespace {
 
-  ws.deltas.resize(2);
+// Backward pass shared by lossAndGradient and lossAndSgdUpdate: for every layer (last to
+// first) calls storeW(l, byRows, begin, count, product) for the fixed blocks of the weight
+// gradient (product = that block of delta^T a, an Eigen expression) and storeB(l, colsum)
+// for the bias gradient; propagates delta through W and the activation derivative.
+template <typename StoreW, typename StoreB>
+void backward(const MlpLayout& layout, Activation activation, const float* params,
+              const Eigen::Ref<const RowMatrix>& x, MlpWorkspace& ws, ParallelContext* parallel,
+              const StoreW& storeW, const StoreB& storeB) {
+  const int L = layout.numLayers();
   RowMatrix& delta = ws.deltas[0];
   RowMatrix& next = ws.deltas[1];
-  // dLoss/dz of the summed loss: CE: softmax(z) - onehot; MSE: z - onehot.
-  if (m_loss == LossKind::kCrossEntropy) {
-    delta = softmaxRows(logits);
-  } else {
-    delta = logits;
-  }
-  for (Eigen::Index i = 0; i < delta.rows(); ++i) {
-    delta(i, labels[static_cast<std::size_t>(i)]) -= 1.0f;
-  }
-  delta *= scale;
-
   const Eigen::Index B = x.rows();
   for (int l = L - 1; l >= 0; --l) {
-    RowMatrixMap gW = m_layout.weights(grad, l);
-    VectorMap gb = m_layout.bias(grad, l);
+    const ConstRowMatrixMap W = layout.weights(params, l);
     const Eigen::Ref<const RowMatrix> in =
         l == 0 ? x : Eigen::Ref<const RowMatrix>(ws.activations[static_cast<std::size_t>(l - 1)]);
-    // gW (+)= delta^T in: blocks of gW rows (output units) or columns (inputs). One sample:
-    // an outer product with compile-time inner size 1, written directly (Eigen's GEMM
-    // would zero the block and pack both operands for a product of depth 1).
-    auto store = [overwrite](auto&& dst, const auto& product) {
-      if (overwrite) {
-        dst.noalias() = product;
-      } else {
-        dst.noalias() += product;
-      }
-    };
+    // Weight gradient delta^T in: blocks of rows (output units) or columns (inputs). One
+    // sample: an outer product with compile-time inner size 1, written directly (Eigen's
+    // GEMM would zero the block and pack both operands for a product of depth 1).
     forEachProductBlock(
-        parallel, gW.rows(), gW.cols(), B,
-        [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
+        parallel, W.rows(), W.cols(), B, [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
           if (B == 1 && byRows) {
-            store(gW.middleRows(begin, count),
-                  delta.row(0).segment(begin, count).transpose() * in.row(0));
+            storeW(l, byRows, begin, count,
+                   delta.row(0).segment(begin, count).transpose() * in.row(0));
           } else if (B == 1) {
-            store(gW.middleCols(begin, count),
-                  delta.row(0).transpose() * in.row(0).segment(begin, count));
+            storeW(l, byRows, begin, count,
+                   delta.row(0).transpose() * in.row(0).segment(begin, count));
           } else if (byRows) {
-            store(gW.middleRows(begin, count), delta.middleCols(begin, count).transpose() * in);
+            storeW(l, byRows, begin, count, delta.middleCols(begin, count).transpose() * in);
           } else {
-            store(gW.middleCols(begin, count), delta.transpose() * in.middleCols(begin, count));
+            storeW(l, byRows, begin, count, delta.transpose() * in.middleCols(begin, count));
           }
         });
-    if (overwrite) {
-      gb.noalias() = delta.colwise().sum().transpose();
-    } else {
-      gb.noalias() += delta.colwise().sum().transpose();
-    }
+    storeB(l, delta.colwise().sum().transpose());
     if (l == 0) break;
-    const ConstRowMatrixMap W = m_layout.weights(params, l);
     const RowMatrix& a = ws.activations[static_cast<std::size_t>(l - 1)];
     next.resize(B, W.cols());
     // next = (delta W) * f'(a), block by block.
     forEachProductBlock(parallel, B, W.cols(), W.rows(),
                         [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
                           auto backprop = [&](auto&& nb, const auto& ab) {
-                            if (m_activation == Activation::kRelu) {
+                            if (activation == Activation::kRelu) {
                               nb = (ab.array() > 0.0f).select(nb, 0.0f);
                             } else {
                               nb.array() *= 1.0f - ab.array().square();
@@ -259,6 +235,86 @@ LossStats Mlp::lossAndGradient(const float* params, const Eigen::Ref<const RowMa
                         });
     std::swap(delta, next);
   }
+}
+
+}  // namespace
+
+LossStats Mlp::startBackward(const float* params, const Eigen::Ref<const RowMatrix>& x,
+                             std::span<const std::uint8_t> labels, float scale, MlpWorkspace& ws,
+                             ParallelContext* parallel) const {
+  forward(params, x, ws, parallel);
+  const RowMatrix& logits = ws.activations.back();
+  const LossStats stats = lossOfLogits(logits, labels);
+  ws.deltas.resize(2);
+  RowMatrix& delta = ws.deltas[0];
+  // dLoss/dz of the summed loss: CE: softmax(z) - onehot; MSE: z - onehot.
+  if (m_loss == LossKind::kCrossEntropy) {
+    delta = softmaxRows(logits);
+  } else {
+    delta = logits;
+  }
+  for (Eigen::Index i = 0; i < delta.rows(); ++i) {
+    delta(i, labels[static_cast<std::size_t>(i)]) -= 1.0f;
+  }
+  delta *= scale;
+  return stats;
+}
+
+LossStats Mlp::lossAndGradient(const float* params, const Eigen::Ref<const RowMatrix>& x,
+                               std::span<const std::uint8_t> labels, float* grad, float scale,
+                               MlpWorkspace& ws, ParallelContext* parallel,
+                               GradientMode mode) const {
+  const LossStats stats = startBackward(params, x, labels, scale, ws, parallel);
+  const bool overwrite = mode == GradientMode::kOverwrite;
+  auto store = [overwrite](auto&& dst, const auto& product) {
+    if (overwrite) {
+      dst.noalias() = product;
+    } else {
+      dst.noalias() += product;
+    }
+  };
+  backward(
+      m_layout, m_activation, params, x, ws, parallel,
+      [&](int l, bool byRows, Eigen::Index begin, Eigen::Index count, const auto& product) {
+        RowMatrixMap gW = m_layout.weights(grad, l);
+        if (byRows) {
+          store(gW.middleRows(begin, count), product);
+        } else {
+          store(gW.middleCols(begin, count), product);
+        }
+      },
+      [&](int l, const auto& colsum) { store(m_layout.bias(grad, l), colsum); });
+  return stats;
+}
+
+LossStats Mlp::lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowMatrix>& x,
+                                std::span<const std::uint8_t> labels, float scale,
+                                const FusedSgd& sgd, MlpWorkspace& ws,
+                                ParallelContext* parallel) const {
+  assert(sgd.next != nullptr && sgd.next != params && sgd.finite != nullptr);
+  const LossStats stats = startBackward(params, x, labels, scale, ws, parallel);
+  const float lr = sgd.lr;
+  const float decay = sgd.decay;
+  // next = decay * w - lr * grad, then the NaN/Inf check of the block while it is in cache.
+  auto update = [&](auto&& nb, const auto& wb, const auto& product) {
+    nb = decay * wb;
+    nb.noalias() -= lr * product;
+    if (!std::isfinite((nb - nb).sum())) sgd.finite->store(false, std::memory_order_relaxed);
+  };
+  backward(
+      m_layout, m_activation, params, x, ws, parallel,
+      [&](int l, bool byRows, Eigen::Index begin, Eigen::Index count, const auto& product) {
+        RowMatrixMap nW = m_layout.weights(sgd.next, l);
+        const ConstRowMatrixMap W = m_layout.weights(params, l);
+        if (byRows) {
+          update(nW.middleRows(begin, count), W.middleRows(begin, count), product);
+        } else {
+          update(nW.middleCols(begin, count), W.middleCols(begin, count), product);
+        }
+      },
+      [&](int l, const auto& colsum) {
+        update(m_layout.bias(sgd.next, l), m_layout.bias(params, l), colsum);
+      });
   return stats;
 }
 

@@ -4,6 +4,7 @@
 // serves every thread; scratch memory lives in a caller-owned MlpWorkspace.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -32,6 +33,17 @@ struct MlpWorkspace {
 // Whether lossAndGradient adds its gradient into `grad` or overwrites it (saves a pass
 // that zeroes a P-sized buffer before every step).
 enum class GradientMode { kAccumulate, kOverwrite };
+
+// Plain SGD fused into the backward pass (Mlp::lossAndSgdUpdate): instead of a gradient,
+// next = decay * w - lr * gradient is written for every parameter, block by block while
+// the gradient block is in cache, and `finite` is cleared if any written value is NaN/Inf.
+// Saves writing and re-reading a P-sized gradient buffer (batch 1 is memory-bound).
+struct FusedSgd {
+  float lr = 0.0f;
+  float decay = 1.0f;                   // 1 - lr * weight decay
+  float* next = nullptr;                // P floats, not the parameters themselves
+  std::atomic<bool>* finite = nullptr;  // set to true by the caller beforehand
+};
 
 struct LossStats {
   double lossSum = 0.0;  // summed over samples (divide by count for the mean)
@@ -72,6 +84,12 @@ class Mlp {
                             MlpWorkspace& ws, ParallelContext* parallel = nullptr,
                             GradientMode mode = GradientMode::kAccumulate) const;
 
+  // lossAndGradient(..., kOverwrite) followed by next = decay * w - lr * grad, fused (see
+  // FusedSgd); bit-identical for any thread count, like lossAndGradient.
+  LossStats lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowMatrix>& x,
+                             std::span<const std::uint8_t> labels, float scale, const FusedSgd& sgd,
+                             MlpWorkspace& ws, ParallelContext* parallel = nullptr) const;
+
   // Loss (summed) and accuracy without gradient.
   LossStats evaluate(const float* params, const Eigen::Ref<const RowMatrix>& x,
                      std::span<const std::uint8_t> labels, MlpWorkspace& ws) const;
@@ -80,6 +98,11 @@ class Mlp {
   LossStats lossOfLogits(const RowMatrix& logits, std::span<const std::uint8_t> labels) const;
 
  private:
+  // Forward pass, loss, and the output layer's delta (scaled) in ws.deltas[0].
+  LossStats startBackward(const float* params, const Eigen::Ref<const RowMatrix>& x,
+                          std::span<const std::uint8_t> labels, float scale, MlpWorkspace& ws,
+                          ParallelContext* parallel) const;
+
   MlpLayout m_layout;
   Activation m_activation = Activation::kRelu;
   LossKind m_loss = LossKind::kCrossEntropy;

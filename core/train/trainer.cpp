@@ -104,6 +104,15 @@ bool Trainer::sgdStep(const std::vector<int>& batch, float lr, double& batchLoss
   const float scale = 1.0f / static_cast<float>(B);
   const Dataset& train = m_data.train;
   std::vector<double> shardLoss(static_cast<std::size_t>(shards), 0.0);
+  // Plain SGD (no momentum) with one shard: the update is fused into the backward pass,
+  // no gradient buffer is written and re-read (batch 1 is memory-bound: docs/benchmarks.md).
+  const bool fused = shards == 1 && m_options.momentum == 0.0f;
+  std::atomic<bool> finiteNext{true};
+  FusedSgd fusedSgd;
+  fusedSgd.lr = lr;
+  fusedSgd.decay = 1.0f - lr * m_options.weightDecay;
+  fusedSgd.next = m_next.data();
+  fusedSgd.finite = &finiteNext;
 
   auto runShard = [&](int s) {
     const int begin = static_cast<int>(static_cast<std::int64_t>(B) * s / shards);
@@ -117,14 +126,29 @@ bool Trainer::sgdStep(const std::vector<int>& batch, float lr, double& batchLoss
       x.row(i - begin) = train.images.row(idx);
       y[static_cast<std::size_t>(i - begin)] = train.labels[static_cast<std::size_t>(idx)];
     }
+    MlpWorkspace& ws = m_workspaces[static_cast<std::size_t>(s)];
+    if (fused) {
+      shardLoss[0] =
+          m_mlp.lossAndSgdUpdate(m_params.data(), x, y, scale, fusedSgd, ws, &m_parallel).lossSum;
+      return;
+    }
     Vector& g = shards == 1 ? m_grad : m_shardGrads[static_cast<std::size_t>(s)];
     // One shard: its products run in parallel on the context (not nested in a shard task).
-    const LossStats st = m_mlp.lossAndGradient(
-        m_params.data(), x, y, g.data(), scale, m_workspaces[static_cast<std::size_t>(s)],
-        shards == 1 ? &m_parallel : nullptr, GradientMode::kOverwrite);
+    const LossStats st =
+        m_mlp.lossAndGradient(m_params.data(), x, y, g.data(), scale, ws,
+                              shards == 1 ? &m_parallel : nullptr, GradientMode::kOverwrite);
     shardLoss[static_cast<std::size_t>(s)] = st.lossSum;
   };
   m_parallel.forEach(shards, runShard);
+
+  if (fused) {
+    double lossSum = shardLoss[0];
+    batchLoss = lossSum / B;
+    if (!std::isfinite(batchLoss)) return false;
+    if (!finiteNext.load()) return false;
+    std::swap(m_params, m_next);
+    return true;
+  }
 
   if (shards > 1) {  // fixed reduction order: shard 0, 1, 2, ...
     m_grad = m_shardGrads[0];
