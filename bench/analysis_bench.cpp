@@ -22,7 +22,9 @@
 //                                         upper halves are not counted). C = 2000 is
 //                                         ~4e11 FLOPs: Iterations(1).
 //  BM_PcaFromGram/C:<C>                   pcaFromGram(G, 3) on the ring's C x C Gram
-//                                         (centring + full SelfAdjointEigenSolver).
+//                                         (centring + full SelfAdjointEigenSolver up
+//                                         to C = 512, leading 20 eigenpairs by
+//                                         subspace iteration above: pca.h).
 //  BM_AlignWeights/784-<n>-10             alignWeights(layout, a, b) for two independent
 //                                         random nets (the Git Re-Basin use case: two
 //                                         inits); one hidden layer, so it always runs 2

@@ -164,6 +164,7 @@ void registerAll() {
 }  // namespace
 
 void registerAnalysisBenchmarks();  // bench/analysis_bench.cpp
+void registerGemmBenchmarks();      // bench/gemm_bench.cpp
 
 }  // namespace driftscope
 
@@ -171,6 +172,7 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   driftscope::registerAll();
+  driftscope::registerGemmBenchmarks();
   driftscope::registerAnalysisBenchmarks();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -11,58 +11,84 @@ namespace {
 
 // Core solver on a row-major n x n buffer a (a[i * n + j]); sign = +1 minimises a,
 // -1 minimises -a (i.e. maximises a) without materialising the negated copy.
-// 1-based internal indexing: column 0 and row 0 are the virtual source of each
-// augmentation. Classical formulation with potentials u (rows), v (columns): reduced
-// costs a(i,j) - u_i - v_j stay >= 0 on all edges and == 0 on matched ones.
+// Shortest augmenting paths (Jonker & Volgenant 1987) in the form of D. F. Crouse, "On
+// implementing 2D rectangular assignment algorithms", IEEE Trans. Aerospace and
+// Electronic Systems 52(4), 2016 (also scipy's linear_sum_assignment): one Dijkstra-like
+// search per row over reduced costs a(i,j) - u_i - v_j >= 0, scanning only the columns not
+// yet reached (a list that shrinks by one per step), and applying the dual updates once
+// per augmentation, to the visited rows and columns only. Among equally short paths an
+// unassigned column is preferred (ends the search early).
 std::vector<int> solveRowMajor(const std::vector<double>& a, int n, double sign) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
-  const std::size_t m = static_cast<std::size_t>(n) + 1;
-  std::vector<double> u(m, 0.0), v(m, 0.0), minv(m);
-  std::vector<int> colToRow(m, 0), way(m, 0);  // colToRow[j]: 1-based row, 0 = free
-  std::vector<char> used(m);
-  for (int i = 1; i <= n; ++i) {
-    colToRow[0] = i;
-    int j0 = 0;
-    std::fill(minv.begin(), minv.end(), kInf);
-    std::fill(used.begin(), used.end(), 0);
-    do {
-      used[j0] = 1;
-      const int i0 = colToRow[j0];
-      const double* row = a.data() + static_cast<std::size_t>(i0 - 1) * n - 1;  // row[j], j>=1
-      const double ui0 = u[i0];
-      double delta = kInf;
-      int j1 = 0;
-      for (int j = 1; j <= n; ++j) {
-        if (used[j]) continue;
-        const double cur = sign * row[j] - ui0 - v[j];
-        if (cur < minv[j]) {
-          minv[j] = cur;
-          way[j] = j0;
+  const auto un = static_cast<std::size_t>(n);
+  std::vector<double> u(un, 0.0), v(un, 0.0), shortest(un);
+  std::vector<int> path(un, -1), colToRow(un, -1), rowToCol(un, -1), remaining(un);
+  std::vector<int> visitedRows, visitedCols;
+  visitedRows.reserve(un);
+  visitedCols.reserve(un);
+
+  for (int cur = 0; cur < n; ++cur) {
+    // Columns in reverse order, as scipy: with ties the search then favours low indices.
+    for (int it = 0; it < n; ++it) remaining[static_cast<std::size_t>(it)] = n - 1 - it;
+    std::fill(shortest.begin(), shortest.end(), kInf);
+    int numRemaining = n;
+    double minVal = 0.0;
+    int i = cur;
+    int sink = -1;
+    while (sink < 0) {
+      visitedRows.push_back(i);
+      const double* row = a.data() + static_cast<std::size_t>(i) * un;
+      const double base = minVal - u[static_cast<std::size_t>(i)];
+      int index = -1;
+      double lowest = kInf;
+      for (int it = 0; it < numRemaining; ++it) {
+        const int j = remaining[static_cast<std::size_t>(it)];
+        const auto uj = static_cast<std::size_t>(j);
+        const double r = base + sign * row[uj] - v[uj];
+        if (r < shortest[uj]) {
+          path[uj] = i;
+          shortest[uj] = r;
         }
-        if (minv[j] < delta) {
-          delta = minv[j];
-          j1 = j;
-        }
-      }
-      assert(j1 != 0 && "non-finite cost in linear assignment");
-      for (int j = 0; j <= n; ++j) {
-        if (used[j]) {
-          u[colToRow[j]] += delta;
-          v[j] -= delta;
-        } else {
-          minv[j] -= delta;
+        if (shortest[uj] < lowest || (shortest[uj] == lowest && colToRow[uj] < 0)) {
+          lowest = shortest[uj];
+          index = it;
         }
       }
-      j0 = j1;
-    } while (colToRow[j0] != 0);
-    do {  // augment along the alternating path back to the virtual column 0
-      const int j1 = way[j0];
-      colToRow[j0] = colToRow[j1];
-      j0 = j1;
-    } while (j0 != 0);
+      assert(index >= 0 && lowest < kInf && "non-finite cost in linear assignment");
+      minVal = lowest;
+      const int j = remaining[static_cast<std::size_t>(index)];
+      const auto uj = static_cast<std::size_t>(j);
+      if (colToRow[uj] < 0) {
+        sink = j;
+      } else {
+        i = colToRow[uj];
+      }
+      visitedCols.push_back(j);
+      remaining[static_cast<std::size_t>(index)] =
+          remaining[static_cast<std::size_t>(--numRemaining)];
+    }
+    // Dual update on the visited rows and columns only.
+    u[static_cast<std::size_t>(cur)] += minVal;
+    for (const int r : visitedRows) {
+      if (r == cur) continue;
+      const auto ur = static_cast<std::size_t>(r);
+      u[ur] += minVal - shortest[static_cast<std::size_t>(rowToCol[ur])];
+    }
+    for (const int c : visitedCols) {
+      const auto uc = static_cast<std::size_t>(c);
+      v[uc] -= minVal - shortest[uc];
+    }
+    visitedRows.clear();
+    visitedCols.clear();
+    // Augment along the alternating path from the sink back to row `cur`.
+    int j = sink;
+    while (true) {
+      const int r = path[static_cast<std::size_t>(j)];
+      colToRow[static_cast<std::size_t>(j)] = r;
+      std::swap(rowToCol[static_cast<std::size_t>(r)], j);
+      if (r == cur) break;
+    }
   }
-  std::vector<int> rowToCol(static_cast<std::size_t>(n), -1);
-  for (int j = 1; j <= n; ++j) rowToCol[static_cast<std::size_t>(colToRow[j] - 1)] = j - 1;
   return rowToCol;
 }
 

@@ -1,5 +1,7 @@
 #include "core/model/mlp.h"
 
+#include <algorithm>
+#include <cassert>
 #include <cmath>
 
 #include "core/random.h"
@@ -60,31 +62,84 @@ RowMatrix softmaxRows(const RowMatrix& logits) {
 
 namespace {
 
-void applyActivation(Activation a, RowMatrix& z) {
+// Below ~4 MFLOP (~40 us) a block does not pay for waking a TBB worker (the trainer's
+// former kMinShardFlops); below 64 rows or columns the GEMM kernel loses efficiency; 8
+// blocks keep a few cores busy with equal shares.
+constexpr double kMinBlockFlops = 4.0e6;
+constexpr Eigen::Index kMinBlockWidth = 64;
+constexpr int kMaxBlocks = 8;
+constexpr Eigen::Index kBlockAlign = 16;  // one AVX-512 register of floats
+
+template <typename Block>
+void applyActivation(Activation a, Block&& z) {
   if (a == Activation::kRelu) {
     z = z.cwiseMax(0.0f);
   } else {
-    z = z.array().tanh();
+    z = z.array().tanh().matrix();
+  }
+}
+
+// Calls f(byRows, begin, count) for the fixed blocks of a rows x cols product (inner
+// dimension `inner`), split along its larger dimension; on `parallel` if given.
+template <typename F>
+void forEachProductBlock(ParallelContext* parallel, Eigen::Index rows, Eigen::Index cols,
+                         Eigen::Index inner, const F& f) {
+  const bool byRows = rows > cols;
+  const Eigen::Index n = byRows ? rows : cols;
+  const int parts = gemmBlockCount(rows, cols, inner);
+  auto edge = [&](int p) -> Eigen::Index {
+    if (p >= parts) return n;
+    return std::min(n, (n * p / parts + kBlockAlign / 2) / kBlockAlign * kBlockAlign);
+  };
+  auto run = [&](int p) {
+    const Eigen::Index begin = edge(p);
+    const Eigen::Index end = edge(p + 1);
+    if (end > begin) f(byRows, begin, end - begin);
+  };
+  if (parallel != nullptr && parts > 1) {
+    parallel->forEach(parts, run);
+  } else {
+    for (int p = 0; p < parts; ++p) run(p);
   }
 }
 
 }  // namespace
 
-RowMatrix Mlp::forward(const float* params, const Eigen::Ref<const RowMatrix>& x,
-                       MlpWorkspace& ws) const {
+int gemmBlockCount(Eigen::Index rows, Eigen::Index cols, Eigen::Index inner) {
+  const double flops = 2.0 * static_cast<double>(rows) * static_cast<double>(cols) * inner;
+  const auto byWork = static_cast<Eigen::Index>(flops / kMinBlockFlops);
+  const Eigen::Index byWidth = std::max(rows, cols) / kMinBlockWidth;
+  return static_cast<int>(std::clamp<Eigen::Index>(std::min(byWork, byWidth), 1, kMaxBlocks));
+}
+
+RowMatrix Mlp::forward(const float* params, const Eigen::Ref<const RowMatrix>& x, MlpWorkspace& ws,
+                       ParallelContext* parallel) const {
   const int L = m_layout.numLayers();
   ws.activations.resize(static_cast<std::size_t>(L));
+  const Eigen::Index B = x.rows();
   for (int l = 0; l < L; ++l) {
     const ConstRowMatrixMap W = m_layout.weights(params, l);
     const ConstVectorMap b = m_layout.bias(params, l);
     RowMatrix& z = ws.activations[static_cast<std::size_t>(l)];
-    if (l == 0) {
-      z.noalias() = x * W.transpose();
-    } else {
-      z.noalias() = ws.activations[static_cast<std::size_t>(l - 1)] * W.transpose();
-    }
-    z.rowwise() += b.transpose();
-    if (l + 1 < L) applyActivation(m_activation, z);
+    const Eigen::Ref<const RowMatrix> in =
+        l == 0 ? x : Eigen::Ref<const RowMatrix>(ws.activations[static_cast<std::size_t>(l - 1)]);
+    z.resize(B, W.rows());
+    const bool hidden = l + 1 < L;
+    // z = in W^T + b, activation on hidden layers; block by block, while it is in cache.
+    forEachProductBlock(parallel, B, W.rows(), W.cols(),
+                        [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
+                          if (byRows) {
+                            auto zb = z.middleRows(begin, count);
+                            zb.noalias() = in.middleRows(begin, count) * W.transpose();
+                            zb.rowwise() += b.transpose();
+                            if (hidden) applyActivation(m_activation, zb);
+                          } else {
+                            auto zb = z.middleCols(begin, count);
+                            zb.noalias() = in * W.middleRows(begin, count).transpose();
+                            zb.rowwise() += b.segment(begin, count).transpose();
+                            if (hidden) applyActivation(m_activation, zb);
+                          }
+                        });
   }
   return ws.activations.back();
 }
@@ -119,17 +174,79 @@ LossStats Mlp::evaluate(const float* params, const Eigen::Ref<const RowMatrix>& 
   return lossOfLogits(forward(params, x, ws), labels);
 }
 
-LossStats Mlp::lossAndGradient(const float* params, const Eigen::Ref<const RowMatrix>& x,
-                               std::span<const std::uint8_t> labels, float* grad, float scale,
-                               MlpWorkspace& ws) const {
-  const int L = m_layout.numLayers();
-  forward(params, x, ws);
-  const RowMatrix& logits = ws.activations.back();
-  const LossStats stats = lossOfLogits(logits, labels);
+namespace {
 
-  ws.deltas.resize(2);
+// Backward pass shared by lossAndGradient and lossAndSgdUpdate: for every layer (last to
+// first) calls storeW(l, byRows, begin, count, product) for the fixed blocks of the weight
+// gradient (product = that block of delta^T a, an Eigen expression) and storeB(l, colsum)
+// for the bias gradient; propagates delta through W and the activation derivative.
+template <typename StoreW, typename StoreB>
+void backward(const MlpLayout& layout, Activation activation, const float* params,
+              const Eigen::Ref<const RowMatrix>& x, MlpWorkspace& ws, ParallelContext* parallel,
+              const StoreW& storeW, const StoreB& storeB) {
+  const int L = layout.numLayers();
   RowMatrix& delta = ws.deltas[0];
   RowMatrix& next = ws.deltas[1];
+  const Eigen::Index B = x.rows();
+  for (int l = L - 1; l >= 0; --l) {
+    const ConstRowMatrixMap W = layout.weights(params, l);
+    const Eigen::Ref<const RowMatrix> in =
+        l == 0 ? x : Eigen::Ref<const RowMatrix>(ws.activations[static_cast<std::size_t>(l - 1)]);
+    // Weight gradient delta^T in: blocks of rows (output units) or columns (inputs). One
+    // sample: an outer product with compile-time inner size 1, written directly (Eigen's
+    // GEMM would zero the block and pack both operands for a product of depth 1).
+    forEachProductBlock(
+        parallel, W.rows(), W.cols(), B, [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
+          if (B == 1 && byRows) {
+            storeW(l, byRows, begin, count,
+                   delta.row(0).segment(begin, count).transpose() * in.row(0));
+          } else if (B == 1) {
+            storeW(l, byRows, begin, count,
+                   delta.row(0).transpose() * in.row(0).segment(begin, count));
+          } else if (byRows) {
+            storeW(l, byRows, begin, count, delta.middleCols(begin, count).transpose() * in);
+          } else {
+            storeW(l, byRows, begin, count, delta.transpose() * in.middleCols(begin, count));
+          }
+        });
+    storeB(l, delta.colwise().sum().transpose());
+    if (l == 0) break;
+    const RowMatrix& a = ws.activations[static_cast<std::size_t>(l - 1)];
+    next.resize(B, W.cols());
+    // next = (delta W) * f'(a), block by block.
+    forEachProductBlock(parallel, B, W.cols(), W.rows(),
+                        [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
+                          auto backprop = [&](auto&& nb, const auto& ab) {
+                            if (activation == Activation::kRelu) {
+                              nb = (ab.array() > 0.0f).select(nb, 0.0f);
+                            } else {
+                              nb.array() *= 1.0f - ab.array().square();
+                            }
+                          };
+                          if (byRows) {
+                            auto nb = next.middleRows(begin, count);
+                            nb.noalias() = delta.middleRows(begin, count) * W;
+                            backprop(nb, a.middleRows(begin, count));
+                          } else {
+                            auto nb = next.middleCols(begin, count);
+                            nb.noalias() = delta * W.middleCols(begin, count);
+                            backprop(nb, a.middleCols(begin, count));
+                          }
+                        });
+    std::swap(delta, next);
+  }
+}
+
+}  // namespace
+
+LossStats Mlp::startBackward(const float* params, const Eigen::Ref<const RowMatrix>& x,
+                             std::span<const std::uint8_t> labels, float scale, MlpWorkspace& ws,
+                             ParallelContext* parallel) const {
+  forward(params, x, ws, parallel);
+  const RowMatrix& logits = ws.activations.back();
+  const LossStats stats = lossOfLogits(logits, labels);
+  ws.deltas.resize(2);
+  RowMatrix& delta = ws.deltas[0];
   // dLoss/dz of the summed loss: CE: softmax(z) - onehot; MSE: z - onehot.
   if (m_loss == LossKind::kCrossEntropy) {
     delta = softmaxRows(logits);
@@ -140,27 +257,64 @@ LossStats Mlp::lossAndGradient(const float* params, const Eigen::Ref<const RowMa
     delta(i, labels[static_cast<std::size_t>(i)]) -= 1.0f;
   }
   delta *= scale;
+  return stats;
+}
 
-  for (int l = L - 1; l >= 0; --l) {
-    RowMatrixMap gW = m_layout.weights(grad, l);
-    VectorMap gb = m_layout.bias(grad, l);
-    if (l == 0) {
-      gW.noalias() += delta.transpose() * x;
+LossStats Mlp::lossAndGradient(const float* params, const Eigen::Ref<const RowMatrix>& x,
+                               std::span<const std::uint8_t> labels, float* grad, float scale,
+                               MlpWorkspace& ws, ParallelContext* parallel,
+                               GradientMode mode) const {
+  const LossStats stats = startBackward(params, x, labels, scale, ws, parallel);
+  const bool overwrite = mode == GradientMode::kOverwrite;
+  auto store = [overwrite](auto&& dst, const auto& product) {
+    if (overwrite) {
+      dst.noalias() = product;
     } else {
-      gW.noalias() += delta.transpose() * ws.activations[static_cast<std::size_t>(l - 1)];
+      dst.noalias() += product;
     }
-    gb.noalias() += delta.colwise().sum().transpose();
-    if (l == 0) break;
-    const ConstRowMatrixMap W = m_layout.weights(params, l);
-    next.noalias() = delta * W;
-    const RowMatrix& a = ws.activations[static_cast<std::size_t>(l - 1)];
-    if (m_activation == Activation::kRelu) {
-      next = (a.array() > 0.0f).select(next, 0.0f);
-    } else {
-      next.array() *= 1.0f - a.array().square();
-    }
-    std::swap(delta, next);
-  }
+  };
+  backward(
+      m_layout, m_activation, params, x, ws, parallel,
+      [&](int l, bool byRows, Eigen::Index begin, Eigen::Index count, const auto& product) {
+        RowMatrixMap gW = m_layout.weights(grad, l);
+        if (byRows) {
+          store(gW.middleRows(begin, count), product);
+        } else {
+          store(gW.middleCols(begin, count), product);
+        }
+      },
+      [&](int l, const auto& colsum) { store(m_layout.bias(grad, l), colsum); });
+  return stats;
+}
+
+LossStats Mlp::lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowMatrix>& x,
+                                std::span<const std::uint8_t> labels, float scale,
+                                const FusedSgd& sgd, MlpWorkspace& ws,
+                                ParallelContext* parallel) const {
+  assert(sgd.next != nullptr && sgd.next != params && sgd.finite != nullptr);
+  const LossStats stats = startBackward(params, x, labels, scale, ws, parallel);
+  const float lr = sgd.lr;
+  const float decay = sgd.decay;
+  // next = decay * w - lr * grad, then the NaN/Inf check of the block while it is in cache.
+  auto update = [&](auto&& nb, const auto& wb, const auto& product) {
+    nb = decay * wb;
+    nb.noalias() -= lr * product;
+    if (!std::isfinite((nb - nb).sum())) sgd.finite->store(false, std::memory_order_relaxed);
+  };
+  backward(
+      m_layout, m_activation, params, x, ws, parallel,
+      [&](int l, bool byRows, Eigen::Index begin, Eigen::Index count, const auto& product) {
+        RowMatrixMap nW = m_layout.weights(sgd.next, l);
+        const ConstRowMatrixMap W = m_layout.weights(params, l);
+        if (byRows) {
+          update(nW.middleRows(begin, count), W.middleRows(begin, count), product);
+        } else {
+          update(nW.middleCols(begin, count), W.middleCols(begin, count), product);
+        }
+      },
+      [&](int l, const auto& colsum) {
+        update(m_layout.bias(sgd.next, l), m_layout.bias(params, l), colsum);
+      });
   return stats;
 }
 

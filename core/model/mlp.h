@@ -4,6 +4,7 @@
 // serves every thread; scratch memory lives in a caller-owned MlpWorkspace.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "core/eigen_types.h"
 #include "core/model/mlp_layout.h"
+#include "core/parallel.h"
 
 namespace driftscope {
 
@@ -26,6 +28,21 @@ Result<LossKind> parseLoss(const std::string& text);
 struct MlpWorkspace {
   std::vector<RowMatrix> activations;  // a_0 = input copy not kept; a_l for l = 1..L
   std::vector<RowMatrix> deltas;
+};
+
+// Whether lossAndGradient adds its gradient into `grad` or overwrites it (saves a pass
+// that zeroes a P-sized buffer before every step).
+enum class GradientMode { kAccumulate, kOverwrite };
+
+// Plain SGD fused into the backward pass (Mlp::lossAndSgdUpdate): instead of a gradient,
+// next = decay * w - lr * gradient is written for every parameter, block by block while
+// the gradient block is in cache, and `finite` is cleared if any written value is NaN/Inf.
+// Saves writing and re-reading a P-sized gradient buffer (batch 1 is memory-bound).
+struct FusedSgd {
+  float lr = 0.0f;
+  float decay = 1.0f;                   // 1 - lr * weight decay
+  float* next = nullptr;                // P floats, not the parameters themselves
+  std::atomic<bool>* finite = nullptr;  // set to true by the caller beforehand
 };
 
 struct LossStats {
@@ -48,17 +65,30 @@ class Mlp {
   Vector initialParams(std::uint64_t seed) const;
 
   // Output logits [batch, outputs] for inputs x [batch, inputs].
-  RowMatrix forward(const float* params, const Eigen::Ref<const RowMatrix>& x,
-                    MlpWorkspace& ws) const;
+  // Every matrix product is split into fixed blocks of output rows or columns
+  // (gemmBlockCount: from the shape only); with `parallel` the blocks run on its threads,
+  // without they run inline. Each block is an independent product (no reduction), so the
+  // result is bit-identical with any thread count or without a context.
+  RowMatrix forward(const float* params, const Eigen::Ref<const RowMatrix>& x, MlpWorkspace& ws,
+                    ParallelContext* parallel = nullptr) const;
 
-  // Mean loss over the batch and its gradient (ADDED into grad, scaled by `scale`,
-  // so shards can accumulate into one buffer). Loss definitions:
+  // Mean loss over the batch and its gradient (ADDED into grad, or written over it with
+  // GradientMode::kOverwrite, scaled by `scale`, so shards can accumulate into one buffer).
+  // Loss definitions:
   //   CE:  mean_i -log softmax(z_i)[y_i]
   //   MSE: mean_i 1/2 ||z_i - onehot(y_i)||^2
   // `scale` multiplies the gradient of the SUM over samples (pass 1/batch for the mean).
+  // `parallel`: as in forward(); must not be a context whose forEach is running this call.
   LossStats lossAndGradient(const float* params, const Eigen::Ref<const RowMatrix>& x,
                             std::span<const std::uint8_t> labels, float* grad, float scale,
-                            MlpWorkspace& ws) const;
+                            MlpWorkspace& ws, ParallelContext* parallel = nullptr,
+                            GradientMode mode = GradientMode::kAccumulate) const;
+
+  // lossAndGradient(..., kOverwrite) followed by next = decay * w - lr * grad, fused (see
+  // FusedSgd); bit-identical for any thread count, like lossAndGradient.
+  LossStats lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowMatrix>& x,
+                             std::span<const std::uint8_t> labels, float scale, const FusedSgd& sgd,
+                             MlpWorkspace& ws, ParallelContext* parallel = nullptr) const;
 
   // Loss (summed) and accuracy without gradient.
   LossStats evaluate(const float* params, const Eigen::Ref<const RowMatrix>& x,
@@ -68,10 +98,19 @@ class Mlp {
   LossStats lossOfLogits(const RowMatrix& logits, std::span<const std::uint8_t> labels) const;
 
  private:
+  // Forward pass, loss, and the output layer's delta (scaled) in ws.deltas[0].
+  LossStats startBackward(const float* params, const Eigen::Ref<const RowMatrix>& x,
+                          std::span<const std::uint8_t> labels, float scale, MlpWorkspace& ws,
+                          ParallelContext* parallel) const;
+
   MlpLayout m_layout;
   Activation m_activation = Activation::kRelu;
   LossKind m_loss = LossKind::kCrossEntropy;
 };
+
+// Blocks a rows x cols product with inner dimension `inner` is split into, along its
+// larger output dimension: >= ~4 MFLOP and >= 64 rows/columns per block, at most 8.
+int gemmBlockCount(Eigen::Index rows, Eigen::Index cols, Eigen::Index inner);
 
 // Softmax of each row, computed stably (row max subtracted), in double then stored float.
 RowMatrix softmaxRows(const RowMatrix& logits);

@@ -9,11 +9,16 @@ namespace driftscope {
 namespace {
 
 constexpr double kMinShardFlops = 4.0e6;  // below this a TBB task costs more than it saves
-// Every shard also zeroes, fills and sums a full-size gradient and runs its GEMMs on few
-// rows: measured (docs/benchmarks.md) 1 shard beats 4 below ~64 rows per shard, even
-// with two threads.
-constexpr int kMinRowsPerShard = 64;
+// Every shard also zeroes, fills and sums a full-size gradient and runs its GEMMs on fewer
+// rows, while one shard already spreads its matrix products over the threads (Mlp splits
+// each product into blocks of output rows/columns): measured (docs/benchmarks.md) one
+// shard with split products beats 4 shards of 64 rows at batch 256 on 1 and 2 threads.
+// Shards remain only for very large batches, to bound the products' row count.
+constexpr int kMinRowsPerShard = 1024;
 constexpr int kMaxShards = 4;
+// The weight update runs in fixed blocks (elementwise: bit-identical for any thread
+// count) that also carry the NaN/Inf check while the block is in cache.
+constexpr Eigen::Index kUpdateBlock = 1 << 16;
 constexpr int kEvalChunk = 256;  // samples per evaluation chunk (fixed: deterministic sums)
 constexpr int kEvalGroups = 8;   // chunk groups, one workspace each
 
@@ -99,6 +104,15 @@ bool Trainer::sgdStep(const std::vector<int>& batch, float lr, double& batchLoss
   const float scale = 1.0f / static_cast<float>(B);
   const Dataset& train = m_data.train;
   std::vector<double> shardLoss(static_cast<std::size_t>(shards), 0.0);
+  // Plain SGD (no momentum) with one shard: the update is fused into the backward pass,
+  // no gradient buffer is written and re-read (batch 1 is memory-bound: docs/benchmarks.md).
+  const bool fused = shards == 1 && m_options.momentum == 0.0f;
+  std::atomic<bool> finiteNext{true};
+  FusedSgd fusedSgd;
+  fusedSgd.lr = lr;
+  fusedSgd.decay = 1.0f - lr * m_options.weightDecay;
+  fusedSgd.next = m_next.data();
+  fusedSgd.finite = &finiteNext;
 
   auto runShard = [&](int s) {
     const int begin = static_cast<int>(static_cast<std::int64_t>(B) * s / shards);
@@ -112,13 +126,29 @@ bool Trainer::sgdStep(const std::vector<int>& batch, float lr, double& batchLoss
       x.row(i - begin) = train.images.row(idx);
       y[static_cast<std::size_t>(i - begin)] = train.labels[static_cast<std::size_t>(idx)];
     }
+    MlpWorkspace& ws = m_workspaces[static_cast<std::size_t>(s)];
+    if (fused) {
+      shardLoss[0] =
+          m_mlp.lossAndSgdUpdate(m_params.data(), x, y, scale, fusedSgd, ws, &m_parallel).lossSum;
+      return;
+    }
     Vector& g = shards == 1 ? m_grad : m_shardGrads[static_cast<std::size_t>(s)];
-    g.setZero();
-    const LossStats st = m_mlp.lossAndGradient(m_params.data(), x, y, g.data(), scale,
-                                               m_workspaces[static_cast<std::size_t>(s)]);
+    // One shard: its products run in parallel on the context (not nested in a shard task).
+    const LossStats st =
+        m_mlp.lossAndGradient(m_params.data(), x, y, g.data(), scale, ws,
+                              shards == 1 ? &m_parallel : nullptr, GradientMode::kOverwrite);
     shardLoss[static_cast<std::size_t>(s)] = st.lossSum;
   };
   m_parallel.forEach(shards, runShard);
+
+  if (fused) {
+    double lossSum = shardLoss[0];
+    batchLoss = lossSum / B;
+    if (!std::isfinite(batchLoss)) return false;
+    if (!finiteNext.load()) return false;
+    std::swap(m_params, m_next);
+    return true;
+  }
 
   if (shards > 1) {  // fixed reduction order: shard 0, 1, 2, ...
     m_grad = m_shardGrads[0];
@@ -131,20 +161,34 @@ bool Trainer::sgdStep(const std::vector<int>& batch, float lr, double& batchLoss
 
   const float wd = m_options.weightDecay;
   const float mu = m_options.momentum;
-  if (mu != 0.0f) {
-    if (wd != 0.0f) {
-      m_velocity = mu * m_velocity + m_grad + wd * m_params;
+  const Eigen::Index P = m_params.size();
+  const int blocks = static_cast<int>((P + kUpdateBlock - 1) / kUpdateBlock);
+  std::vector<char> finite(static_cast<std::size_t>(blocks), 1);
+  m_parallel.forEach(blocks, [&](int k) {
+    const Eigen::Index begin = k * kUpdateBlock;
+    const Eigen::Index len = std::min(kUpdateBlock, P - begin);
+    auto w = m_params.segment(begin, len);
+    auto g = m_grad.segment(begin, len);
+    auto next = m_next.segment(begin, len);
+    if (mu != 0.0f) {
+      auto v = m_velocity.segment(begin, len);
+      if (wd != 0.0f) {
+        v = mu * v + g + wd * w;
+      } else {
+        v = mu * v + g;
+      }
+      next = w - lr * v;
+    } else if (wd != 0.0f) {
+      next = (1.0f - lr * wd) * w - lr * g;
     } else {
-      m_velocity = mu * m_velocity + m_grad;
+      next = w - lr * g;
     }
-    m_next = m_params - lr * m_velocity;
-  } else if (wd != 0.0f) {
-    m_next = (1.0f - lr * wd) * m_params - lr * m_grad;
-  } else {
-    m_next = m_params - lr * m_grad;
+    // x - x is 0 for finite x and NaN for Inf/NaN: vectorised, on the block still in cache.
+    finite[static_cast<std::size_t>(k)] = std::isfinite((next - next).sum()) ? 1 : 0;
+  });
+  for (char ok : finite) {
+    if (!ok) return false;
   }
-  // x - x is 0 for finite x and NaN for Inf/NaN: one vectorised pass.
-  if (!std::isfinite((m_next - m_next).sum())) return false;
   std::swap(m_params, m_next);
   return true;
 }

@@ -43,7 +43,10 @@ TEST(Pca, RandomWalkSpectrumMatchesAntogniniSohlDickstein) {
   const MatrixD gram = anchoredGram(walk.data(), kSteps, kDims, walk.row(0).data(), parallel);
   const PcaResult pca = pcaFromGram(gram, 3);
 
-  ASSERT_EQ(pca.explainedRatio.size(), static_cast<std::size_t>(kSteps));
+  // C = 1000 > fullSolveMaxSnapshots: the leading spectrum by subspace iteration.
+  EXPECT_TRUE(pca.partial);
+  ASSERT_EQ(pca.explainedRatio.size(), static_cast<std::size_t>(PcaOptions{}.spectrumComponents));
+  ASSERT_EQ(pca.randomWalkRatio.size(), pca.explainedRatio.size());
   EXPECT_NEAR(pca.explainedRatio[0], 6.0 / (kPi * kPi), kRandomWalkTol);        // 0.608
   EXPECT_NEAR(pca.explainedRatio[1], 6.0 / (4.0 * kPi * kPi), kRandomWalkTol);  // 0.152
   EXPECT_NEAR(pca.explainedRatio[2], 6.0 / (9.0 * kPi * kPi), kRandomWalkTol);  // 0.068
@@ -128,6 +131,72 @@ TEST(Pca, SignConventionMakesOldestSnapshotNonPositive) {
     const PcaResult pca = pcaFromGram(gramOf(*p, VectorD::Zero(6)), 4);
     for (int c = 0; c < 4; ++c) EXPECT_LE(pca.projections(0, c), 0.0) << "PC" << c + 1;
   }
+}
+
+// Oracle for the partial (subspace-iteration) solver: the full dense solver on the same
+// Gram matrix, at sizes where both run quickly.
+TEST(Pca, PartialSolverMatchesFullSolverOnRandomWalk) {
+  constexpr int kSteps = 300;
+  constexpr int kDims = 2000;
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  RowMatrixD walk(kSteps, kDims);
+  walk.row(0).setZero();
+  for (int t = 1; t < kSteps; ++t) {
+    for (int k = 0; k < kDims; ++k) walk(t, k) = walk(t - 1, k) + normal(rng);
+  }
+  const MatrixD gram = gramOf(walk, VectorD::Zero(kDims));
+  PcaOptions partialOnly;
+  partialOnly.fullSolveMaxSnapshots = 0;
+  const PcaResult partial = pcaFromGram(gram, 3, partialOnly);
+  const PcaResult full = pcaFromGram(gram, 3);
+  ASSERT_TRUE(partial.partial);
+  ASSERT_FALSE(full.partial);
+  ASSERT_EQ(full.explainedRatio.size(), static_cast<std::size_t>(kSteps));
+  ASSERT_EQ(partial.explainedRatio.size(),
+            static_cast<std::size_t>(partialOnly.spectrumComponents));
+  for (std::size_t i = 0; i < partial.explainedRatio.size(); ++i) {
+    EXPECT_NEAR(partial.explainedRatio[i], full.explainedRatio[i], kExactTol) << "PC" << i + 1;
+    EXPECT_EQ(partial.randomWalkRatio[i], full.randomWalkRatio[i]);
+  }
+  const double scale = full.projections.cwiseAbs().maxCoeff();
+  EXPECT_EIGEN_NEAR(partial.projections / scale, full.projections / scale, 1e-8);
+}
+
+TEST(Pca, PartialSolverResolvesLowRankSpectrumExactly) {
+  constexpr int kPoints = 60;
+  std::mt19937_64 rng(12);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  RowMatrixD points(kPoints, 5);  // rank <= 5 after centring
+  for (Eigen::Index i = 0; i < points.size(); ++i) points.data()[i] = normal(rng);
+  PcaOptions partialOnly;
+  partialOnly.fullSolveMaxSnapshots = 0;
+  partialOnly.spectrumComponents = 8;
+  const PcaResult pca = pcaFromGram(gramOf(points, VectorD::Zero(5)), 5, partialOnly);
+  ASSERT_TRUE(pca.partial);
+  ASSERT_EQ(pca.explainedRatio.size(), 8u);
+  // The five non-zero eigenvalues carry all the variance (trace); the rest vanish.
+  EXPECT_NEAR(std::accumulate(pca.explainedRatio.begin(), pca.explainedRatio.begin() + 5, 0.0), 1.0,
+              kExactTol);
+  for (int k = 5; k < 8; ++k) EXPECT_NEAR(pca.explainedRatio[k], 0.0, kExactTol);
+  const MatrixD reproduced = pca.projections * pca.projections.transpose();
+  EXPECT_EIGEN_NEAR(reproduced, doubleCentred(gramOf(points, VectorD::Zero(5))), 1e-8);
+}
+
+TEST(Pca, PartialSolverFallsBackToFullSolveWhenNotConverged) {
+  std::mt19937_64 rng(13);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  RowMatrixD points(40, 30);
+  for (Eigen::Index i = 0; i < points.size(); ++i) points.data()[i] = normal(rng);
+  PcaOptions impossible;
+  impossible.fullSolveMaxSnapshots = 0;
+  impossible.tolerance = 0.0;
+  impossible.maxIterations = 1;
+  const PcaResult pca = pcaFromGram(gramOf(points, VectorD::Zero(30)), 2, impossible);
+  EXPECT_FALSE(pca.partial);
+  EXPECT_EQ(pca.explainedRatio.size(), 40u);
+  EXPECT_EIGEN_NEAR(pca.projections, pcaFromGram(gramOf(points, VectorD::Zero(30)), 2).projections,
+                    kExactTol);
 }
 
 TEST(Pca, IdenticalSnapshotsGiveZeroSpectrum) {

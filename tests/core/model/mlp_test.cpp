@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <limits>
 
 #include "core/random.h"
 #include "tests/eigen_matchers.h"
@@ -183,6 +185,49 @@ TEST(MlpLayout, ParsingRejectsBadEntriesWithTheirText) {
   EXPECT_FALSE(parseHiddenSizes("128,,10"));
   EXPECT_FALSE(parseHiddenSizes("0"));
   EXPECT_FALSE(MlpLayout::fromSizes({784}));
+}
+
+}  // namespace
+}  // namespace driftscope
+
+namespace driftscope {
+namespace {
+
+// The fused SGD update against its definition: next = decay * w - lr * gradient, for one
+// sample (outer-product path) and a batch (GEMM path), split products on 2 threads.
+TEST(Mlp, FusedSgdUpdateEqualsGradientStepAndFlagsNonFiniteWeights) {
+  const Mlp mlp(MlpLayout({784, 96, 80, 10}), Activation::kTanh, LossKind::kCrossEntropy);
+  Rng rng(21);
+  const Vector w = mlp.initialParams(5);
+  for (int batch : {1, 64}) {
+    RowMatrix x(batch, 784);
+    std::vector<std::uint8_t> y(static_cast<std::size_t>(batch));
+    for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(uniform01(rng));
+    for (auto& label : y) label = static_cast<std::uint8_t>(uniformIndex(rng, 10));
+    const float scale = 1.0f / static_cast<float>(batch);
+    Vector grad = Vector::Constant(w.size(), 123.0f);  // overwritten, not added to
+    MlpWorkspace ws;
+    ParallelContext parallel(2);
+    const LossStats plain = mlp.lossAndGradient(w.data(), x, y, grad.data(), scale, ws, &parallel,
+                                                GradientMode::kOverwrite);
+    std::atomic<bool> finite{true};
+    Vector next = Vector::Zero(w.size());
+    FusedSgd sgd;
+    sgd.lr = 0.5f;
+    sgd.decay = 0.99f;
+    sgd.next = next.data();
+    sgd.finite = &finite;
+    const LossStats fused = mlp.lossAndSgdUpdate(w.data(), x, y, scale, sgd, ws, &parallel);
+    EXPECT_EQ(fused.lossSum, plain.lossSum);
+    EXPECT_TRUE(finite.load());
+    const Vector expected = 0.99f * w - 0.5f * grad;
+    EXPECT_LT((next - expected).cwiseAbs().maxCoeff(), 1e-5f) << "batch " << batch;
+
+    Vector broken = w;
+    broken[7] = std::numeric_limits<float>::infinity();  // first layer, first block
+    mlp.lossAndSgdUpdate(broken.data(), x, y, scale, sgd, ws, &parallel);
+    EXPECT_FALSE(finite.load()) << "batch " << batch;
+  }
 }
 
 }  // namespace

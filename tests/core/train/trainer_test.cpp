@@ -40,7 +40,8 @@ TEST(Trainer, SameSeedGivesBitIdenticalWeights) {
 
 TEST(Trainer, OneAndTwoThreadsGiveBitIdenticalWeights) {
   const DataSplit data = smallSplit(1000, 100);
-  for (int batch : {1, 16, 64, 256}) {
+  // Batch 2048 (> the 1000 samples: one batch of 1000 rows) is the sharded path.
+  for (int batch : {1, 16, 64, 256, 2048}) {
     SgdOptions o;
     o.batchSize = batch;
     o.seed = 9;
@@ -51,7 +52,11 @@ TEST(Trainer, OneAndTwoThreadsGiveBitIdenticalWeights) {
     const Vector two = trainWeights(data, o, 1, {784, 64, 32, 10});
     EXPECT_TRUE((one.array() == two.array()).all()) << "batch " << batch;
   }
-  EXPECT_GT(chooseShardCount(256, 100000), 1) << "the test must exercise several shards";
+  // The test must exercise split matrix products (threads share one batch's products)
+  // and several data shards (threads share the batch).
+  EXPECT_GT(gemmBlockCount(256, 64, 784), 1) << "first layer, batch 256";
+  EXPECT_GT(gemmBlockCount(64, 784, 256), 1) << "weight gradient of the first layer";
+  EXPECT_GT(chooseShardCount(2048, MlpLayout({784, 64, 32, 10}).paramCount()), 1);
 }
 
 TEST(Trainer, LearnsEmbeddedMnistTo97TrainAnd90TestWithin10Epochs) {
