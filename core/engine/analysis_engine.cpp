@@ -594,7 +594,12 @@ void AnalysisEngine::publish() {
   s->snapshotsTaken = m_snapshotsTaken;
   s->snapshotsInRing = m_ring.size();
   s->ringBytes = m_ring.bytes();
-  m_published.store(std::move(s));
+  std::shared_ptr<const AnalysisState> previous = std::move(s);
+  {
+    const std::lock_guard lock(m_publishedMutex);
+    m_published.swap(previous);
+  }
+  // `previous` (possibly the last owner of the old state) is released outside the lock.
 }
 
 }  // namespace driftscope
