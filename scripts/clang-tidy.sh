@@ -38,6 +38,7 @@ run-clang-tidy -quiet -j "${JOBS:-2}" -p build/dev \
   "${files[@]}" 2>&1 | grep -v '^[0-9]* warnings\? generated' | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
-findings=$(grep -cE '^/.*: (warning|error): ' "$log" || true)
+# run-clang-tidy colours its output: strip the escape sequences before counting.
+findings=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -cE '^/.*: (warning|error): ' || true)
 echo "clang-tidy: $findings finding(s); log $log"
 if ((rc != 0 || findings > 0)); then exit 1; fi

@@ -50,7 +50,7 @@ AnalysisEngine::AnalysisEngine(Mlp mlp, AnalysisOptions options,
                                const Eigen::Ref<const RowMatrix>& evalInputs,
                                std::span<const std::uint8_t> evalLabels)
     : m_mlp(std::move(mlp)),
-      m_options(options),
+      m_options(std::move(options)),
       m_evalInputs(evalInputs),
       m_evalLabels(evalLabels),
       m_parallel(options.threads),

@@ -32,8 +32,8 @@ double dj(const json& j) {
   if (j.is_number()) return j.get<double>();
   const std::string s = j.get<std::string>();
   if (s == "nan") return std::nan("");
-  if (s == "inf") return INFINITY;
-  if (s == "-inf") return -INFINITY;
+  if (s == "inf") return std::numeric_limits<double>::infinity();
+  if (s == "-inf") return -std::numeric_limits<double>::infinity();
   throw std::runtime_error("bad number \"" + s + "\"");
 }
 // Integers from the header: an integer JSON number within T's range, otherwise an exception
