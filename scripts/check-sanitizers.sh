@@ -35,7 +35,10 @@ for p in $presets; do
       fi
       ;;
     tsan)
-      export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+      # history_size=7: the largest access history, so the earlier access of a report on a
+      # TBB worker keeps its stack and the suppressions can match it (with the default,
+      # reports show "[failed to restore the stack]" and match nothing).
+      export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:history_size=7
       if [[ -f "$root/scripts/tsan.supp" ]]; then
         export TSAN_OPTIONS="$TSAN_OPTIONS:suppressions=$root/scripts/tsan.supp"
       fi

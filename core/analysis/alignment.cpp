@@ -35,7 +35,7 @@ MatrixD layerSimilarity(const MlpLayout& layout, const float* a, const float* b,
   if (h + 1 == layout.numLayers() - 1) {
     bOutPermuted = bOut.cast<double>();
   } else {
-    const std::vector<int>& next = perm.hidden[static_cast<std::size_t>(h + 1)];
+    const std::vector<int>& next = perm.hidden[static_cast<std::size_t>(h) + 1];
     for (int i = 0; i < bOut.rows(); ++i) bOutPermuted.row(i) = bOut.row(next[i]).cast<double>();
   }
 

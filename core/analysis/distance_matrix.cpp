@@ -25,8 +25,10 @@ MatrixD anchoredGramImpl(const std::vector<const float*>& rows, std::size_t para
   }
   auto fill = [&](MatrixD& dst, int firstRow, int count, std::size_t col, Eigen::Index width) {
     for (int r = 0; r < count; ++r) {
-      const Eigen::Map<const Vector> src(rows[static_cast<std::size_t>(firstRow + r)] + col, width);
-      dst.row(r).head(width) = (src.cast<double>() - anchor.segment(col, width)).transpose();
+      const Eigen::Map<const Vector> src(
+          rows[static_cast<std::size_t>(firstRow) + static_cast<std::size_t>(r)] + col, width);
+      dst.row(r).head(width) =
+          (src.cast<double>() - anchor.segment(static_cast<Eigen::Index>(col), width)).transpose();
     }
   };
   parallel.forEach(static_cast<int>(tiles.size()), [&](int t) {

@@ -24,7 +24,7 @@ bool isValid(const MlpLayout& layout, const NetworkPermutation& perm) {
   if (static_cast<int>(perm.hidden.size()) != layout.numHiddenLayers()) return false;
   for (int h = 0; h < layout.numHiddenLayers(); ++h) {
     const std::vector<int>& p = perm.hidden[static_cast<std::size_t>(h)];
-    const int n = layout.sizes()[static_cast<std::size_t>(h + 1)];
+    const int n = layout.sizes()[static_cast<std::size_t>(h) + 1];
     if (static_cast<int>(p.size()) != n) return false;
     std::vector<char> seen(static_cast<std::size_t>(n), 0);
     for (int k : p) {
@@ -38,7 +38,7 @@ bool isValid(const MlpLayout& layout, const NetworkPermutation& perm) {
 NetworkPermutation identity(const MlpLayout& layout) {
   NetworkPermutation perm;
   for (int h = 0; h < layout.numHiddenLayers(); ++h) {
-    std::vector<int> p(static_cast<std::size_t>(layout.sizes()[static_cast<std::size_t>(h + 1)]));
+    std::vector<int> p(static_cast<std::size_t>(layout.sizes()[static_cast<std::size_t>(h) + 1]));
     std::iota(p.begin(), p.end(), 0);
     perm.hidden.push_back(std::move(p));
   }

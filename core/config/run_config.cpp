@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -220,7 +221,12 @@ Result<ConfigParse> configFromJson(const json& j, const RunConfig& base) {
   if (j.contains("memory_limit_mb")) {
     double mb = 0;
     if (!(s = readDouble(j, "memory_limit_mb", mb))) return s;
-    if (mb < 0) return Status::error("config field \"memory_limit_mb\": must be >= 0");
+    // Bounded before the conversion: a double beyond 2^64 bytes is undefined as uint64.
+    if (!(mb >= 0 && mb <= kMaxMemoryLimitMb)) {
+      return Status::error(
+          "config field \"memory_limit_mb\": " + describe(j.at("memory_limit_mb")) +
+          " must be between 0 and 16777216 (16 TiB)");
+    }
     c.memoryLimitBytes = static_cast<std::uint64_t>(mb * 1024.0 * 1024.0);
   }
   if (!(s = readInt(j, "baseline_samples", c.baselineSamples))) return s;
@@ -422,8 +428,14 @@ Status validateConfig(const RunConfig& c, int inputSize, int classes) {
 
 std::uint64_t ringBytes(const RunConfig& c) {
   auto lay = MlpLayout::fromSizes(c.layers);
-  if (!lay) return 0;
-  return (static_cast<std::uint64_t>(c.capacity) + 1) * lay->paramCount() * sizeof(float);
+  if (!lay || c.capacity < 0) return 0;
+  // Saturates instead of wrapping: hundreds of layers of 2^20 units overflow 64 bits, and a
+  // wrapped size would pass the memory check.
+  const std::uint64_t slots = static_cast<std::uint64_t>(c.capacity) + 1;
+  const std::uint64_t perSlot = lay->paramCount();
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  if (perSlot > kMax / sizeof(float) / slots) return kMax;
+  return slots * perSlot * sizeof(float);
 }
 
 std::uint64_t physicalMemoryBytes() {

@@ -16,6 +16,8 @@
 namespace driftscope {
 
 inline constexpr int kConfigFormatVersion = 1;
+// memory_limit_mb accepts 0..16 TiB.
+inline constexpr double kMaxMemoryLimitMb = 16.0 * 1024 * 1024;
 
 struct RunConfig {
   // Data and model.

@@ -6,9 +6,15 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <system_error>
 
 namespace driftscope {
 namespace {
+
+// strerror() may share one buffer between threads (clang-tidy concurrency-mt-unsafe);
+// the error category's message is thread-safe.
+std::string errnoText(int err) { return std::generic_category().message(err); }
 
 std::uint32_t readBigEndian32(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
@@ -79,7 +85,7 @@ Result<std::vector<std::uint8_t>> readMaybeGzipFile(const std::string& path) {
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return Status::error(path + ": cannot open for reading (" + std::strerror(errno) + ")");
+    return Status::error(path + ": cannot open for reading (" + errnoText(errno) + ")");
   }
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) return Status::error(path + ": cannot determine the file size");
@@ -127,6 +133,10 @@ Result<IdxImages> parseIdxImages(std::span<const std::uint8_t> bytes, const std:
     return Status::error(name + ": " + std::to_string(have - need) +
                          " unexpected bytes after the declared " + std::to_string(count) +
                          " images");
+  }
+  if (count > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+    return Status::error(name + ": declares " + std::to_string(count) +
+                         " images, more than Driftscope can index (2^31 - 1)");
   }
   IdxImages out;
   out.count = static_cast<int>(count);

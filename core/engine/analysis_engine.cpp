@@ -50,7 +50,7 @@ AnalysisEngine::AnalysisEngine(Mlp mlp, AnalysisOptions options,
                                const Eigen::Ref<const RowMatrix>& evalInputs,
                                std::span<const std::uint8_t> evalLabels)
     : m_mlp(std::move(mlp)),
-      m_options(options),
+      m_options(std::move(options)),
       m_evalInputs(evalInputs),
       m_evalLabels(evalLabels),
       m_parallel(options.threads),
@@ -594,7 +594,12 @@ void AnalysisEngine::publish() {
   s->snapshotsTaken = m_snapshotsTaken;
   s->snapshotsInRing = m_ring.size();
   s->ringBytes = m_ring.bytes();
-  m_published.store(std::move(s));
+  std::shared_ptr<const AnalysisState> previous = std::move(s);
+  {
+    const std::lock_guard lock(m_publishedMutex);
+    m_published.swap(previous);
+  }
+  // `previous` (possibly the last owner of the old state) is released outside the lock.
 }
 
 }  // namespace driftscope

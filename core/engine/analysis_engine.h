@@ -1,6 +1,6 @@
 // AnalysisEngine: turns the stream of weight snapshots of a run into the analyses of
 // design.md, on its own thread (TBB inside), and publishes immutable AnalysisState
-// values through an atomic shared_ptr.
+// values by swapping a shared_ptr under a short lock.
 //
 // Producer side (the trainer thread): submitSnapshot copies the weights into a pending
 // buffer and returns; it waits only if kMaxPending snapshots are already queued
@@ -13,7 +13,11 @@
 // newest snapshot), at most every `fullAnalysisSeconds`; snapshots never wait for them,
 // and a full queue never starves them. The final analysis (finish) runs inline.
 // Publication at most every ~30 ms, only when something changed.
-// Readers: latest() from any thread, lock-free. ring() only after finish()/stop().
+// Readers: latest() from any thread; it only copies a shared_ptr under m_publishedMutex
+// (never held while a state is built or destroyed). Not std::atomic<std::shared_ptr>:
+// libstdc++ 12 unlocks it with a relaxed store in load(), so a load's read of the pointer
+// and the next store's write are not ordered (ThreadSanitizer reports it; see
+// docs/reliability.md). ring() only after finish()/stop().
 #pragma once
 
 #include <atomic>
@@ -95,7 +99,10 @@ class AnalysisEngine {
   using RingTask = std::function<void(const SnapshotRing&, std::shared_ptr<const AnalysisState>)>;
   void runWithRing(RingTask fn);
 
-  std::shared_ptr<const AnalysisState> latest() const { return m_published.load(); }
+  std::shared_ptr<const AnalysisState> latest() const {
+    const std::lock_guard lock(m_publishedMutex);
+    return m_published;
+  }
   const SnapshotRing& ring() const { return m_ring; }  // only when the thread is not running
   const Mlp& mlp() const { return m_mlp; }
   const AnalysisOptions& options() const { return m_options; }
@@ -192,7 +199,8 @@ class AnalysisEngine {
   std::unique_ptr<ParallelContext> m_ringParallel;
   std::thread m_ringThread;
 
-  std::atomic<std::shared_ptr<const AnalysisState>> m_published;
+  mutable std::mutex m_publishedMutex;
+  std::shared_ptr<const AnalysisState> m_published;  // under m_publishedMutex
   std::thread m_thread;
   std::atomic<bool> m_started{false};  // start() was called
   std::atomic<bool> m_running{false};  // the analysis thread may still consume work

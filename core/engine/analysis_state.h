@@ -1,7 +1,7 @@
-// AnalysisState: one immutable picture of a run, published by the AnalysisEngine through
-// an atomic shared_ptr swap; readers (the window's timer, the run writer) never block the
-// producer and never see a half-updated value. Scalar series cover the whole run; the
-// heavy ring analyses (heatmap, PCA, MSD, path) are shared between successive states.
+// AnalysisState: one immutable picture of a run, published by the AnalysisEngine by a
+// shared_ptr swap under a short lock; readers (the window's timer, the run writer) never
+// wait for the producer's work and never see a half-updated value. Scalar series cover the whole
+// run; the heavy ring analyses (heatmap, PCA, MSD, path) are shared between successive states.
 #pragma once
 
 #include <cstdint>

@@ -6,7 +6,8 @@
 //
 // Threads: run() blocks the calling thread (the trainer thread) until the run ends;
 // pause/stop/setLearningRate/requestReference are safe from any other thread and
-// answer within one SGD step. latest() is lock-free from any thread.
+// answer within one SGD step. latest() is safe from any thread (a shared_ptr copy under a short
+// lock).
 #pragma once
 
 #include <atomic>

@@ -9,12 +9,17 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <system_error>
 
 namespace driftscope {
 
 namespace fs = std::filesystem;
 
 namespace {
+
+// strerror() may share one buffer between threads (clang-tidy concurrency-mt-unsafe);
+// the error category's message is thread-safe.
+std::string errnoText(int err) { return std::generic_category().message(err); }
 
 std::string temporaryName(const std::string& path) {
   static thread_local std::mt19937_64 rng(std::random_device{}());
@@ -26,11 +31,11 @@ std::string temporaryName(const std::string& path) {
 
 Status syncFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return Status::error(path + ": cannot reopen to sync (" + std::strerror(errno) + ")");
+  if (fd < 0) return Status::error(path + ": cannot reopen to sync (" + errnoText(errno) + ")");
   const int rc = ::fsync(fd);
   const int err = errno;
   ::close(fd);
-  if (rc != 0) return Status::error(path + ": fsync failed (" + std::strerror(err) + ")");
+  if (rc != 0) return Status::error(path + ": fsync failed (" + errnoText(err) + ")");
   return Status::ok();
 }
 
@@ -60,19 +65,19 @@ Status writeFileAtomically(const std::string& path,
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) {
-      return Status::error(path + ": cannot write (" + std::strerror(errno) + ")");
+      return Status::error(path + ": cannot write (" + errnoText(errno) + ")");
     }
     status = write(out);
     out.flush();
     if (status && !out) {
-      status = Status::error(path + ": write failed (" + std::strerror(errno) + "; disk full?)");
+      status = Status::error(path + ": write failed (" + errnoText(errno) + "; disk full?)");
     }
     out.close();
     if (status && out.fail()) status = Status::error(path + ": closing the file failed");
   }
   if (status) status = syncFile(tmp);
   if (status && std::rename(tmp.c_str(), path.c_str()) != 0) {
-    status = Status::error(path + ": cannot replace the file (" + std::strerror(errno) + ")");
+    status = Status::error(path + ": cannot replace the file (" + errnoText(errno) + ")");
   }
   if (!status) fs::remove(tmp, ec);
   return status;

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <utility>
 
 #include "core/io/atomic_file.h"
 
@@ -73,7 +74,13 @@ Result<NpyArray> readNpyFloat32(const std::string& path) {
     if (pos >= dims.size()) break;
     std::size_t end = pos;
     while (end < dims.size() && dims[end] >= '0' && dims[end] <= '9') ++end;
-    if (end == pos) return Status::error(path + ": bad NPY shape \"" + dims + "\"");
+    if (end == pos) {
+      std::string message = path;
+      message += ": bad NPY shape \"";
+      message += dims;
+      message += "\"";
+      return Status::error(std::move(message));
+    }
     a.shape.push_back(std::stoll(dims.substr(pos, end - pos)));
     count *= a.shape.back();
     pos = end;

@@ -6,7 +6,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "core/io/atomic_file.h"
 #include "core/model/mlp_layout.h"
@@ -30,9 +32,39 @@ double dj(const json& j) {
   if (j.is_number()) return j.get<double>();
   const std::string s = j.get<std::string>();
   if (s == "nan") return std::nan("");
-  if (s == "inf") return INFINITY;
-  if (s == "-inf") return -INFINITY;
+  if (s == "inf") return std::numeric_limits<double>::infinity();
+  if (s == "-inf") return -std::numeric_limits<double>::infinity();
   throw std::runtime_error("bad number \"" + s + "\"");
+}
+// Integers from the header: an integer JSON number within T's range, otherwise an exception
+// that loadSession reports as a corrupt header. (nlohmann's own conversion of 1e300 or -1
+// to an integer type is undefined behaviour: fuzz/regressions/session/float-*.)
+template <typename T>
+T ij(const json& j) {
+  if (!j.is_number_integer()) {
+    throw std::runtime_error(std::string("expected an integer, got ") + j.type_name());
+  }
+  bool inRange = false;
+  if (j.is_number_unsigned()) {
+    inRange = j.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+  } else {
+    const auto v = j.get<std::int64_t>();
+    if constexpr (std::is_unsigned_v<T>) {
+      inRange = v >= 0 && static_cast<std::uint64_t>(v) <=
+                              static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+    } else {
+      inRange = v >= std::numeric_limits<T>::min() && v <= std::numeric_limits<T>::max();
+    }
+  }
+  if (!inRange) throw std::runtime_error("integer " + j.dump() + " out of range");
+  return j.is_number_unsigned() ? static_cast<T>(j.get<std::uint64_t>())
+                                : static_cast<T>(j.get<std::int64_t>());
+}
+template <typename T>
+std::vector<T> ijvec(const json& j) {
+  std::vector<T> v;
+  for (const json& x : j) v.push_back(ij<T>(x));
+  return v;
 }
 json jopt(const std::optional<double>& v) { return v ? jd(*v) : json(nullptr); }
 std::optional<double> optj(const json& j) {
@@ -55,8 +87,8 @@ json metaJson(const SnapshotMeta& m) {
 }
 SnapshotMeta metaFrom(const json& j) {
   SnapshotMeta m;
-  m.index = j.at("index");
-  m.step = j.at("step");
+  m.index = ij<int>(j.at("index"));
+  m.step = ij<std::int64_t>(j.at("step"));
   m.epoch = dj(j.at("epoch"));
   m.lr = j.at("lr").get<float>();
   return m;
@@ -200,7 +232,7 @@ Status saveSession(const std::string& path, const RunConfig& config, const Analy
   json ringMeta = json::array();
   for (int slot : slots) ringMeta.push_back(metaJson(ring.slotMeta(slot)));
   header["ring"] = {
-      {"capacity", ring.capacity()},
+      {"capacity", config.capacity},  // a reopened session's ring holds only its snapshots
       {"params", P},
       {"snapshots", ringMeta},
       {"reference", ring.hasReference() ? metaJson(ring.referenceMeta()) : json(nullptr)}};
@@ -304,20 +336,22 @@ Result<Session> loadSession(const std::string& path) {
     }
     const MlpLayout layout(session.config.layers);
     const json& r = header.at("ring");
-    const std::size_t P = r.at("params");
+    const auto P = ij<std::size_t>(r.at("params"));
     if (P != layout.paramCount()) {
       return Status::error(path + ": ring holds " + std::to_string(P) + " parameters, layers " +
                            layout.toString() + " need " + std::to_string(layout.paramCount()));
     }
     const json& blocks = header.at("blocks");
     const std::size_t C = r.at("snapshots").size();
-    const int capacity = r.at("capacity");
+    const int capacity = ij<int>(r.at("capacity"));
     if (capacity != session.config.capacity || static_cast<int>(C) > capacity) {
       return Status::error(path + ": ring capacity " + std::to_string(capacity) +
                            " is smaller than its " + std::to_string(C) + " snapshots");
     }
-    const std::uint64_t ringBytes = blocks.at("ring"), refBytes = blocks.at("reference"),
-                        heatBytes = blocks.at("heatmap"), pcaBytes = blocks.at("pca");
+    const auto ringBytes = ij<std::uint64_t>(blocks.at("ring"));
+    const auto refBytes = ij<std::uint64_t>(blocks.at("reference"));
+    const auto heatBytes = ij<std::uint64_t>(blocks.at("heatmap"));
+    const auto pcaBytes = ij<std::uint64_t>(blocks.at("pca"));
     // Each block must fit in what is left of the file before the sum is formed (no wrap).
     const std::uint64_t payload = size - (sizeof kMagic + 12 + length + 4);
     const bool fits = ringBytes <= payload && refBytes <= payload && heatBytes <= payload &&
@@ -327,8 +361,10 @@ Result<Session> loadSession(const std::string& path) {
       return Status::error(path + ": session blocks do not match the header (corrupt file)");
     }
 
-    auto ring = std::make_shared<SnapshotRing>(capacity, P);
-    Vector buffer(static_cast<Eigen::Index>(P));
+    // Sized by what the file holds (C snapshots, checked against its length above), never
+    // by the capacity or the network it declares: a 1 KiB file must not allocate gigabytes.
+    auto ring = std::make_shared<SnapshotRing>(std::max(static_cast<int>(C), 1), P);
+    Vector buffer(static_cast<Eigen::Index>(C > 0 || refBytes ? P : 0));
     for (const json& m : r.at("snapshots")) {
       in.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(P * 4));
       ring->push(buffer.data(), metaFrom(m));
@@ -343,8 +379,8 @@ Result<Session> loadSession(const std::string& path) {
     state->phase = phaseFrom(s.at("phase"));
     for (const json& m : s.at("metrics")) {
       EpochMetrics e;
-      e.epoch = m.at(0);
-      e.step = m.at(1);
+      e.epoch = ij<int>(m.at(0));
+      e.step = ij<std::int64_t>(m.at(1));
       e.lr = m.at(2).get<float>();
       e.trainLoss = dj(m.at(3));
       e.trainAcc = dj(m.at(4));
@@ -355,10 +391,10 @@ Result<Session> loadSession(const std::string& path) {
       state->metrics.push_back(e);
     }
     for (const json& p : s.at("batch_loss")) {
-      state->batchLoss.push_back({p.at(0).get<std::int64_t>(), dj(p.at(1))});
+      state->batchLoss.push_back({ij<std::int64_t>(p.at(0)), dj(p.at(1))});
     }
     for (const json& c : s.at("lr_history")) {
-      state->lrHistory.push_back({c.at(0).get<std::int64_t>(), c.at(1).get<float>()});
+      state->lrHistory.push_back({ij<std::int64_t>(c.at(0)), c.at(1).get<float>()});
     }
     for (const json& d : s.at("distances")) {
       DistanceRecord rec;
@@ -385,7 +421,7 @@ Result<Session> loadSession(const std::string& path) {
       PinnedCurve curve;
       curve.reference = metaFrom(c.at("reference"));
       for (const json& p : c.at("points")) {
-        curve.points.push_back({p.at(0).get<std::int64_t>(), dj(p.at(1))});
+        curve.points.push_back({ij<std::int64_t>(p.at(0)), dj(p.at(1))});
       }
       state->pinned.push_back(std::move(curve));
     }
@@ -399,9 +435,9 @@ Result<Session> loadSession(const std::string& path) {
       band->p95 = dj(b.at("p95"));
       band->exactRms = dj(b.at("exact_rms"));
       band->nearestTransposition = dj(b.at("nearest"));
-      band->nearestLayer = b.at("nearest_at").at(0);
-      band->nearestI = b.at("nearest_at").at(1);
-      band->nearestJ = b.at("nearest_at").at(2);
+      band->nearestLayer = ij<int>(b.at("nearest_at").at(0));
+      band->nearestI = ij<int>(b.at("nearest_at").at(1));
+      band->nearestJ = ij<int>(b.at("nearest_at").at(2));
       state->baseline = band;
     }
     const json& v = s.at("verdict");
@@ -410,14 +446,15 @@ Result<Session> loadSession(const std::string& path) {
     state->verdict.ratioAlignedLast = optj(v.at("ratio_aligned_last"));
     state->verdict.lagToBaselineSteps = optj(v.at("lag_to_baseline_steps"));
     state->verdict.text = v.at("text");
-    state->snapshotsTaken = s.at("snapshots_taken");
-    state->snapshotsInRing = s.at("snapshots_in_ring");
-    state->ringBytes = s.at("ring_bytes");
+    state->snapshotsTaken = ij<int>(s.at("snapshots_taken"));
+    state->snapshotsInRing = ij<int>(s.at("snapshots_in_ring"));
+    state->ringBytes = ij<std::uint64_t>(s.at("ring_bytes"));
     if (!s.at("recording_start_step").is_null()) {
-      state->recordingStartStep = s.at("recording_start_step").get<std::int64_t>();
+      state->recordingStartStep = ij<std::int64_t>(s.at("recording_start_step"));
     }
     const json& p = s.at("progress");
-    state->progress = {p.at(0), p.at(1), dj(p.at(2)), dj(p.at(3)), dj(p.at(4))};
+    state->progress = {ij<std::int64_t>(p.at(0)), ij<int>(p.at(1)), dj(p.at(2)), dj(p.at(3)),
+                       dj(p.at(4))};
     state->message = s.at("message");
 
     const json& ra = header.at("ring_analysis");
@@ -425,7 +462,7 @@ Result<Session> loadSession(const std::string& path) {
       auto analysis = std::make_shared<RingAnalysis>();
       for (const json& m : ra.at("snapshots")) analysis->snapshots.push_back(metaFrom(m));
       const auto n = static_cast<Eigen::Index>(analysis->snapshots.size());
-      const Eigen::Index k = ra.at("pca_components");
+      const auto k = ij<Eigen::Index>(ra.at("pca_components"));
       if (n > static_cast<Eigen::Index>(C) || k < 0 || k > 3) {
         return Status::error(path + ": session analysis shape is corrupt");
       }
@@ -441,16 +478,18 @@ Result<Session> loadSession(const std::string& path) {
               static_cast<std::streamsize>(pcaBytes));
       analysis->pca.explainedRatio = vecj(ra.at("explained"));
       analysis->pca.randomWalkRatio = vecj(ra.at("random_walk"));
-      analysis->msd.lags = ra.at("msd_lags").get<std::vector<int>>();
+      analysis->msd.lags = ijvec<int>(ra.at("msd_lags"));
       analysis->msd.msd = vecj(ra.at("msd"));
-      analysis->msd.counts = ra.at("msd_counts").get<std::vector<int>>();
+      analysis->msd.counts = ijvec<int>(ra.at("msd_counts"));
       const json& fit = ra.at("fit");
-      analysis->fit = {dj(fit.at(0)), dj(fit.at(1)), dj(fit.at(2)), fit.at(3),
-                       fit.at(4),     fit.at(5),     fit.at(6)};
+      analysis->fit = {dj(fit.at(0)),        dj(fit.at(1)),      dj(fit.at(2)),
+                       ij<int>(fit.at(3)),   ij<int>(fit.at(4)), ij<int>(fit.at(5)),
+                       fit.at(6).get<bool>()};
       for (const json& a : ra.at("aging")) {
         AgingFit f;
-        f.waitingSnapshots = a.at(0);
-        f.fit = {dj(a.at(1)), dj(a.at(2)), dj(a.at(3)), a.at(4), a.at(5), a.at(6), a.at(7)};
+        f.waitingSnapshots = ij<int>(a.at(0));
+        f.fit = {dj(a.at(1)),      dj(a.at(2)),      dj(a.at(3)),        ij<int>(a.at(4)),
+                 ij<int>(a.at(5)), ij<int>(a.at(6)), a.at(7).get<bool>()};
         analysis->aging.push_back(f);
       }
       analysis->path.t = vecj(ra.at("path_t"));
@@ -458,7 +497,7 @@ Result<Session> loadSession(const std::string& path) {
       analysis->path.lossAligned = vecj(ra.at("path_aligned"));
       analysis->path.barrierRaw = dj(ra.at("barrier_raw"));
       analysis->path.barrierAligned = dj(ra.at("barrier_aligned"));
-      analysis->pathSnapshot = ra.at("path_snapshot");
+      analysis->pathSnapshot = ij<int>(ra.at("path_snapshot"));
       const bool consistent =
           analysis->msd.msd.size() == analysis->msd.lags.size() &&
           analysis->msd.counts.size() == analysis->msd.lags.size() &&
@@ -473,16 +512,16 @@ Result<Session> loadSession(const std::string& path) {
 
     const json& i = header.at("info");
     session.info.version = i.at("version");
-    session.info.threads = i.at("threads");
+    session.info.threads = ij<int>(i.at("threads"));
     session.info.seconds = dj(i.at("seconds"));
-    session.info.steps = i.at("steps");
-    session.info.epochs = i.at("epochs");
-    session.info.stepsPerEpoch = i.at("steps_per_epoch");
-    const int reason = i.at("reason");
+    session.info.steps = ij<std::int64_t>(i.at("steps"));
+    session.info.epochs = ij<int>(i.at("epochs"));
+    session.info.stepsPerEpoch = ij<int>(i.at("steps_per_epoch"));
+    const int reason = ij<int>(i.at("reason"));
     if (reason < 0 || reason > 2) throw std::runtime_error("bad stop reason");
-    session.info.outcome.reason = static_cast<StopReason>(i.at("reason").get<int>());
-    session.info.outcome.step = i.at("step");
-    session.info.outcome.epoch = i.at("epoch");
+    session.info.outcome.reason = static_cast<StopReason>(reason);
+    session.info.outcome.step = ij<std::int64_t>(i.at("step"));
+    session.info.outcome.epoch = ij<int>(i.at("epoch"));
     session.info.outcome.message = i.at("message");
     session.state = std::move(state);
     session.ring = std::move(ring);

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <sstream>
+#include <utility>
 
 namespace driftscope {
 
@@ -78,8 +79,11 @@ Result<std::vector<int>> parseIntList(const std::string& text, const std::string
     }
     for (char c : t) {
       if (!std::isdigit(static_cast<unsigned char>(c))) {
-        return Status::error(what + ": \"" + t + "\" is not a positive whole number (in \"" + text +
-                             "\")");
+        std::string message = what;
+        message += ": \"" + t;
+        message += "\" is not a positive whole number (in \"" + text;
+        message += "\")";
+        return Status::error(std::move(message));
       }
     }
     if (t.size() > 7) return Status::error(what + ": \"" + t + "\" is too large");

@@ -6,10 +6,7 @@
 namespace driftscope {
 
 SnapshotRing::SnapshotRing(int capacity, std::size_t paramCount)
-    : m_capacity(capacity),
-      m_paramCount(paramCount),
-      m_block(new float[static_cast<std::size_t>(capacity) * paramCount]),
-      m_meta(static_cast<std::size_t>(capacity)) {
+    : m_capacity(capacity), m_paramCount(paramCount), m_meta(static_cast<std::size_t>(capacity)) {
   assert(capacity >= 1);
 }
 
@@ -21,6 +18,7 @@ std::uint64_t SnapshotRing::bytes() const {
 
 int SnapshotRing::push(const float* params, const SnapshotMeta& meta) {
   const int slot = m_next;
+  if (!m_block) m_block.reset(new float[static_cast<std::size_t>(m_capacity) * m_paramCount]);
   std::memcpy(m_block.get() + slotOffset(slot), params, m_paramCount * sizeof(float));
   m_meta[static_cast<std::size_t>(slot)] = meta;
   m_next = (m_next + 1) % m_capacity;

@@ -1,5 +1,5 @@
-// SnapshotRing: the last C weight snapshots of a run, preallocated as ONE C x P float
-// block (taking a snapshot is one memcpy), plus the reference snapshot pinned outside
+// SnapshotRing: the last C weight snapshots of a run in ONE C x P float block, allocated
+// once (taking a snapshot is one memcpy), plus the reference snapshot pinned outside
 // the ring so it never falls out. Slots are reused cyclically; chronological() lists
 // the occupied slots oldest first. Not synchronised: owned by the analysis thread.
 #pragma once
@@ -52,8 +52,9 @@ class SnapshotRing {
 
   int m_capacity = 0;
   std::size_t m_paramCount = 0;
-  // capacity x P, allocated up front but left uninitialised, so memory pages are only
-  // touched (and counted in RSS) as snapshots fill them.
+  // capacity x P, allocated by the first push (a ring that never records, like that of a
+  // session saved before recording, costs nothing) and left uninitialised, so memory
+  // pages are only touched (and counted in RSS) as snapshots fill them.
   std::unique_ptr<float[]> m_block;
   std::vector<SnapshotMeta> m_meta;
   int m_next = 0;  // slot the next push writes
