@@ -28,6 +28,8 @@ void ParallelContext::forEach(int n, const std::function<void(int)>& fn) {
   m_impl->arena.execute([&] { oneapi::tbb::parallel_for(0, n, [&](int i) { fn(i); }); });
 }
 
-int ParallelContext::hardwareThreads() { return std::max(1u, std::thread::hardware_concurrency()); }
+int ParallelContext::hardwareThreads() {
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 }  // namespace driftscope

@@ -28,8 +28,8 @@ Vector Mlp::initialParams(std::uint64_t seed) const {
   Rng rng(deriveSeed(seed, /*stream=*/0));
   for (int l = 0; l < m_layout.numLayers(); ++l) {
     RowMatrixMap W = m_layout.weights(w.data(), l);
-    const double in = W.cols();
-    const double out = W.rows();
+    const auto in = static_cast<double>(W.cols());
+    const auto out = static_cast<double>(W.rows());
     if (m_activation == Activation::kRelu) {
       // He et al. 2015: N(0, 2 / fan_in).
       const double sd = std::sqrt(2.0 / in);
