@@ -76,7 +76,7 @@ TEST_P(FuzzRegressions, EverySeedInputLoads) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Targets, FuzzRegressions, ::testing::Values("idx", "config", "session"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& param) { return param.param; });
 
 }  // namespace
 }  // namespace driftscope::fuzz

@@ -106,9 +106,9 @@ INSTANTIATE_TEST_SUITE_P(
                       GradCase{Activation::kRelu, LossKind::kCrossEntropy, {3, 4, 4, 3}},
                       GradCase{Activation::kTanh, LossKind::kMse, {3, 4, 4, 3}},
                       GradCase{Activation::kRelu, LossKind::kCrossEntropy, {6, 3}}),
-    [](const ::testing::TestParamInfo<GradCase>& info) {
-      std::string name = toString(info.param.activation) + "_" + toString(info.param.loss);
-      for (int n : info.param.sizes) name += "_" + std::to_string(n);
+    [](const ::testing::TestParamInfo<GradCase>& param) {
+      std::string name = toString(param.param.activation) + "_" + toString(param.param.loss);
+      for (int n : param.param.sizes) name += "_" + std::to_string(n);
       return name;
     });
 
