@@ -16,6 +16,7 @@
 #include <map>
 
 #include "core/config/run_config.h"
+#include "tests/ui/widget_test_support.h"
 #include "ui/app_settings.h"
 #include "ui/charts/distance_chart.h"
 #include "ui/control_panel.h"
@@ -23,7 +24,6 @@
 #include "ui/main_window.h"
 #include "ui/plot_exporter.h"
 #include "ui/run_controller.h"
-
 namespace driftscope::ui {
 namespace {
 
@@ -44,13 +44,7 @@ RunConfig smallConfig(int epochs) {
 
 template <typename Pred>
 bool waitFor(Pred pred, int timeoutMs = kTimeoutMs) {
-  QElapsedTimer t;
-  t.start();
-  while (!pred()) {
-    if (t.elapsed() > timeoutMs) return false;
-    QTest::qWait(20);
-  }
-  return true;
+  return ui::testing::waitFor(pred, timeoutMs);
 }
 
 std::string readFile(const fs::path& p) {

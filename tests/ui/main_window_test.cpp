@@ -21,6 +21,7 @@
 #include <fstream>
 
 #include "core/engine/experiment.h"
+#include "tests/ui/widget_test_support.h"
 #include "ui/charts/distance_chart.h"
 #include "ui/charts/heatmap_view.h"
 #include "ui/charts/msd_chart.h"
@@ -28,7 +29,6 @@
 #include "ui/charts/training_chart.h"
 #include "ui/control_panel.h"
 #include "ui/run_controller.h"
-
 namespace driftscope::ui {
 namespace {
 
@@ -57,16 +57,7 @@ int pointCount(QChartView* view) {
   return n;
 }
 
-template <typename Pred>
-bool waitFor(Pred pred, int timeoutMs) {
-  QElapsedTimer t;
-  t.start();
-  while (!pred()) {
-    if (t.elapsed() > timeoutMs) return false;
-    QTest::qWait(20);
-  }
-  return true;
-}
+using ui::testing::waitFor;
 
 TEST(MainWindow, RunFillsEveryPlotAndTheSliderReachesTheTrainer) {
   MainWindow w;

@@ -10,10 +10,10 @@
 #include <QTest>
 
 #include "core/engine/experiment.h"
+#include "tests/ui/widget_test_support.h"
 #include "ui/control_panel.h"
 #include "ui/main_window.h"
 #include "ui/run_controller.h"
-
 namespace driftscope::ui {
 namespace {
 
@@ -33,16 +33,7 @@ RunConfig longTinyConfig() {
   return c;
 }
 
-template <typename Pred>
-bool waitFor(Pred pred, int timeoutMs) {
-  QElapsedTimer t;
-  t.start();
-  while (!pred()) {
-    if (t.elapsed() > timeoutMs) return false;
-    QTest::qWait(10);
-  }
-  return true;
-}
+using ui::testing::waitFor;
 
 bool recording(const RunController& rc) {
   const auto s = rc.latest();
