@@ -1,13 +1,15 @@
 // Shared fixtures of the GoogleTest suites: the embedded data set (loaded once), small
-// slices of it, and seeded random weights and inputs.
+// slices of it, an Experiment on such a slice, and seeded random weights and inputs.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <memory>
 #include <random>
 
 #include "core/data/dataset.h"
+#include "core/engine/experiment.h"
 #include "core/model/mlp_layout.h"
 
 namespace driftscope::testing {
@@ -33,6 +35,14 @@ inline DataSplit smallSplit(int trainCount, int testCount) {
   s.test.images = e.test.images.topRows(testCount);
   s.test.labels.assign(e.test.labels.begin(), e.test.labels.begin() + testCount);
   return s;
+}
+
+// An Experiment on the first 600 training / 200 test images (a failure is a test failure
+// and gives null).
+inline std::unique_ptr<Experiment> makeSmallExperiment(const RunConfig& c) {
+  auto r = Experiment::create(c, std::make_shared<const DataSplit>(smallSplit(600, 200)));
+  EXPECT_TRUE(r) << r.message();
+  return r ? std::move(r).value() : nullptr;
 }
 
 inline Vector randomParams(const MlpLayout& layout, std::uint64_t seed, float scale = 1.0f) {

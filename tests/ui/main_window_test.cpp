@@ -35,18 +35,7 @@ namespace {
 constexpr int kRunTimeoutMs = 60000;
 constexpr qint64 kPauseBudgetMs = 200;
 
-RunConfig tinyConfig() {
-  RunConfig c;
-  c.layers = {784, 16, 10};
-  c.epochs = 6;
-  c.burnInEpochs = 1;
-  c.recordEvery = 5;
-  c.capacity = 100;
-  c.baselineSamples = 20;
-  c.sgd.threads = 2;
-  c.evalSubset = 300;
-  return c;
-}
+RunConfig tinyConfig() { return testing::tinyRunConfig(6); }
 
 // Points across the XY series of a chart (the band and event lines included).
 int pointCount(QChartView* view) {

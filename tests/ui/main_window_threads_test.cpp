@@ -20,18 +20,8 @@ namespace {
 constexpr int kRunTimeoutMs = 60000;
 constexpr qint64 kJoinBudgetMs = 1000;
 
-RunConfig longTinyConfig() {
-  RunConfig c;
-  c.layers = {784, 16, 10};
-  c.epochs = 1000;  // never completes: ended by the test
-  c.burnInEpochs = 1;
-  c.recordEvery = 5;
-  c.capacity = 100;
-  c.baselineSamples = 20;
-  c.sgd.threads = 2;
-  c.evalSubset = 300;
-  return c;
-}
+// Never completes: ended by the test.
+RunConfig longTinyConfig() { return testing::tinyRunConfig(1000); }
 
 using ui::testing::waitFor;
 

@@ -42,12 +42,6 @@ RunConfig stressConfig() {
   return c;
 }
 
-std::unique_ptr<Experiment> makeExperiment(const RunConfig& c) {
-  auto r = Experiment::create(c, std::make_shared<const DataSplit>(testing::smallSplit(600, 200)));
-  EXPECT_TRUE(r) << r.message();
-  return r ? std::move(r).value() : nullptr;
-}
-
 template <typename Pred>
 bool waitUntil(Pred pred) {
   const auto deadline = std::chrono::steady_clock::now() + kGenerousWait;
@@ -67,7 +61,7 @@ TEST(ExperimentStress, ThousandsOfLearningRateChangesDuringARunKeepAConsistentHi
   RunConfig c = stressConfig();
   c.epochs = 100000;  // stopped below
   c.capacity = 50;
-  auto e = makeExperiment(c);
+  auto e = testing::makeSmallExperiment(c);
   ASSERT_TRUE(e);
   std::thread trainer([&] { e->run(); });
 
@@ -164,7 +158,7 @@ TEST(ExperimentStress, RunFillingTheRingManyTimesKeepsMemoryBounded) {
   RunConfig c = stressConfig();
   c.capacity = 20;
   c.epochs = 100;  // 1200 steps, one snapshot each: the ring fills 60 times
-  auto e = makeExperiment(c);
+  auto e = testing::makeSmallExperiment(c);
   ASSERT_TRUE(e);
   const std::uint64_t ringBytesNeeded = ringBytes(c);
   const int warmSnapshots = 5 * c.capacity;  // ring, series chunks, workers all allocated

@@ -35,15 +35,9 @@ RunConfig smallConfig() {
   return c;
 }
 
-std::unique_ptr<Experiment> makeExperiment(const RunConfig& c) {
-  auto r = Experiment::create(c, smallSplit(600, 200));
-  EXPECT_TRUE(r) << r.message();
-  return r ? std::move(r).value() : nullptr;
-}
-
 TEST(Experiment, FixedBurnInRecordsFromEpochNThenEveryKSteps) {
   const RunConfig c = smallConfig();
-  auto e = makeExperiment(c);
+  auto e = testing::makeSmallExperiment(c);
   ASSERT_TRUE(e);
   ASSERT_EQ(e->stepsPerEpoch(), 12);
   const TrainOutcome out = e->run();
@@ -78,7 +72,7 @@ TEST(Experiment, ZeroBurnInRecordsTheInitialWeights) {
   c.burnInEpochs = 0;
   c.epochs = 1;
   c.recordEvery = 4;
-  auto e = makeExperiment(c);
+  auto e = testing::makeSmallExperiment(c);
   ASSERT_TRUE(e);
   const Vector initial = e->trainer().params();
   e->run();
@@ -97,7 +91,7 @@ TEST(Experiment, AutoBurnInStartsWhenTestLossStopsImproving) {
   c.sgd.learningRate = 1e-6f;  // the test loss barely moves: no epoch improves by 0.5%
   c.epochs = 5;
   c.recordEvery = 6;
-  auto e = makeExperiment(c);
+  auto e = testing::makeSmallExperiment(c);
   ASSERT_TRUE(e);
   ASSERT_EQ(e->run().reason, StopReason::kCompleted);
   const auto s = e->latest();
@@ -136,7 +130,7 @@ TEST(Experiment, AutoBurnInWaitsWhileTheLossImproves) {
   c.burnInPatience = 2;
   c.sgd.learningRate = 0.05f;  // improves by far more than 0.5% per epoch early on
   c.epochs = 3;
-  auto e = makeExperiment(c);
+  auto e = testing::makeSmallExperiment(c);
   ASSERT_TRUE(e);
   e->run();
   const auto s = e->latest();
@@ -153,7 +147,7 @@ TEST(Experiment, LearningRateHistoryIsReplayed) {
   c.epochs = 3;
   c.recordEvery = 1;
   c.lrHistory = {{0, 0.05f}, {7, 0.02f}, {20, 0.1f}};
-  auto e = makeExperiment(c);
+  auto e = testing::makeSmallExperiment(c);
   ASSERT_TRUE(e);
   ASSERT_EQ(e->run().reason, StopReason::kCompleted);
   const RunConfig resolved = e->resolvedConfig();
@@ -185,7 +179,7 @@ TEST(Experiment, LearningRateHistoryStartingLaterUsesTheConfigRateFirst) {
   c.recordEvery = 1;
   c.sgd.learningRate = 0.03f;
   c.lrHistory = {{5, 0.01f}};
-  auto e = makeExperiment(c);
+  auto e = testing::makeSmallExperiment(c);
   ASSERT_TRUE(e);
   e->run();
   const RunConfig resolved = e->resolvedConfig();
@@ -203,7 +197,7 @@ TEST(Experiment, DivergingRunEndsDivergedAndKeepsEarlierSnapshots) {
   c.burnInEpochs = 0;
   c.epochs = 3;
   c.recordEvery = 1;
-  auto e = makeExperiment(c);
+  auto e = testing::makeSmallExperiment(c);
   ASSERT_TRUE(e);
   const TrainOutcome out = e->run();
   ASSERT_EQ(out.reason, StopReason::kDiverged) << out.message;
@@ -232,7 +226,7 @@ TEST(Experiment, ConfigNotMatchingTheDataIsRejected) {
 TEST(Experiment, PublishesTheRawBatchLossForEveryBlockOfSteps) {
   RunConfig c = smallConfig();
   c.epochs = 3;
-  auto e = makeExperiment(c);
+  auto e = testing::makeSmallExperiment(c);
   ASSERT_TRUE(e);
   ASSERT_EQ(e->run().reason, StopReason::kCompleted);
   const auto s = e->latest();
@@ -247,7 +241,7 @@ TEST(Experiment, PublishesTheRawBatchLossForEveryBlockOfSteps) {
 TEST(Experiment, StopRequestedBeforeTrainingStartsIsHonoured) {
   RunConfig c = smallConfig();
   c.epochs = 1000;  // would run for minutes if the stop were lost
-  auto e = makeExperiment(c);
+  auto e = testing::makeSmallExperiment(c);
   ASSERT_TRUE(e);
   e->abort();  // as Reset or closing the window does, before run() gets going
   const TrainOutcome out = e->run();
@@ -256,7 +250,7 @@ TEST(Experiment, StopRequestedBeforeTrainingStartsIsHonoured) {
 
   // Stop (training only; the final analysis still runs) before the start: the run ends
   // stopped, and a late Pause cannot turn the terminal phase back into a running one.
-  auto f = makeExperiment(c);
+  auto f = testing::makeSmallExperiment(c);
   ASSERT_TRUE(f);
   f->stop();
   EXPECT_EQ(f->run().reason, StopReason::kStopped);
