@@ -39,7 +39,7 @@ struct Flags {
   std::optional<int> batch, threads, epochs, recordEvery, capacity, baselineSamples, alignEvery,
       evalSubset, pathPoints;
   std::optional<std::uint64_t> seed;
-  std::optional<double> memoryLimitMb;
+  std::optional<double> memoryLimitMb, liveShare;
   bool noStandardize = false;
   bool noFigures = false;
   bool quiet = false;
@@ -99,6 +99,7 @@ Status applyFlags(const Flags& f, RunConfig& c) {
   if (f.alignEvery) c.alignEvery = *f.alignEvery;
   if (f.evalSubset) c.evalSubset = *f.evalSubset;
   if (f.pathPoints) c.pathPoints = *f.pathPoints;
+  if (f.liveShare) c.liveAnalysisShare = *f.liveShare;
   if (f.memoryLimitMb) {
     if (*f.memoryLimitMb < 0) return Status::error("--memory-limit-mb: must be >= 0");
     c.memoryLimitBytes = static_cast<std::uint64_t>(*f.memoryLimitMb * 1024 * 1024);
@@ -130,6 +131,12 @@ std::string defaultOutDir() {
   const std::time_t t = std::time(nullptr);
   char buf[64];
   std::strftime(buf, sizeof buf, "driftscope-run-%Y%m%d-%H%M%S", std::localtime(&t));
+  return buf;
+}
+
+std::string formatShare(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
   return buf;
 }
 
@@ -254,6 +261,10 @@ int runCommand(int argc, char** argv) {
                      std::to_string(d.evalSubset) + ")");
   app.add_option("--path-points", f.pathPoints,
                  "Points along the straight path (default: " + std::to_string(d.pathPoints) + ")");
+  app.add_option("--live-share", f.liveShare,
+                 "Share of the training threads' CPU time the live analyses may use while "
+                 "training runs, 0..1, plus any idle core; 1: no limit (default: " +
+                     formatShare(d.liveAnalysisShare) + ")");
   app.add_option("--pin-after-steps", f.pins,
                  "Aging: pin the snapshots taken this many steps after recording starts as extra "
                  "references, e.g. 1000,4000 (up to 4; written to aging.csv)");

@@ -141,6 +141,75 @@ void DistanceMatrix::updateRow(int slot, const float* ringBlock, ParallelContext
   }
 }
 
+void DistanceMatrix::addSnapshots(const std::vector<int>& slots, const float* ringBlock,
+                                  ParallelContext& parallel) {
+  assert(hasAnchor() && "setAnchor() before addSnapshots()");
+  std::vector<int> fresh;
+  for (int s : slots) {
+    assert(s >= 0 && s < m_capacity);
+    if (std::find(fresh.begin(), fresh.end(), s) == fresh.end()) fresh.push_back(s);
+  }
+  if (fresh.size() <= 1) {
+    if (!fresh.empty()) updateRow(fresh[0], ringBlock, &parallel);
+    return;
+  }
+  for (int s : fresh) m_occupied[static_cast<std::size_t>(s)] = 1;
+  std::vector<int> occupied;
+  for (int j = 0; j < m_capacity; ++j) {
+    if (m_occupied[static_cast<std::size_t>(j)]) occupied.push_back(j);
+  }
+  const int k = static_cast<int>(fresh.size());
+  const int n = static_cast<int>(occupied.size());
+  const std::size_t P = paramCount();
+  // rows(i, :) = <fresh_i - a, occupied_j - a> for all j. The occupied slots are split in
+  // fixed tiles of kGramTileRows columns (independent of the thread count); each tile is
+  // one task that streams its snapshots once, in double, against all k fresh rows.
+  MatrixD rows(k, n);
+  const int tiles = (n + kGramTileRows - 1) / kGramTileRows;
+  auto fill = [&](MatrixD& dst, const std::vector<int>& from, int first, int count,
+                  std::size_t col, Eigen::Index width) {
+    for (int r = 0; r < count; ++r) {
+      const Eigen::Map<const Vector> src(
+          row(ringBlock, from[static_cast<std::size_t>(first + r)]) + col, width);
+      dst.row(r).head(width) =
+          (src.cast<double>() - m_anchor.segment(static_cast<Eigen::Index>(col), width))
+              .transpose();
+    }
+  };
+  parallel.forEach(tiles, [&](int t) {
+    const int j0 = t * kGramTileRows;
+    const int nj = std::min(kGramTileRows, n - j0);
+    MatrixD tile = MatrixD::Zero(k, nj);
+    MatrixD di(k, static_cast<Eigen::Index>(kColumnBlock));
+    MatrixD dj(nj, static_cast<Eigen::Index>(kColumnBlock));
+    for (std::size_t col = 0; col < P; col += kColumnBlock) {
+      const auto width = static_cast<Eigen::Index>(std::min(kColumnBlock, P - col));
+      fill(di, fresh, 0, k, col, width);
+      fill(dj, occupied, j0, nj, col, width);
+      tile.noalias() += di.leftCols(width) * dj.leftCols(width).transpose();
+    }
+    rows.middleCols(j0, nj) = tile;  // disjoint columns: no race
+  });
+  std::vector<int> column(static_cast<std::size_t>(m_capacity), -1);
+  for (int j = 0; j < n; ++j) column[static_cast<std::size_t>(occupied[static_cast<std::size_t>(j)])] = j;
+  for (int i = 0; i < k; ++i) {
+    const int si = fresh[static_cast<std::size_t>(i)];
+    for (int j = 0; j < n; ++j) {
+      const int sj = occupied[static_cast<std::size_t>(j)];
+      m_gram(si, sj) = m_gram(sj, si) = rows(i, j);
+    }
+  }
+  // Pairs of fresh slots were computed twice (as (a, b) and (b, a)); keep one value so G
+  // is exactly symmetric.
+  for (int a = 0; a < k; ++a) {
+    for (int b = a + 1; b < k; ++b) {
+      const int sa = fresh[static_cast<std::size_t>(a)];
+      const int sb = fresh[static_cast<std::size_t>(b)];
+      m_gram(sb, sa) = m_gram(sa, sb) = rows(a, column[static_cast<std::size_t>(sb)]);
+    }
+  }
+}
+
 void DistanceMatrix::removeSnapshot(int slot) {
   assert(slot >= 0 && slot < m_capacity);
   m_occupied[static_cast<std::size_t>(slot)] = 0;

@@ -41,6 +41,14 @@ class DistanceMatrix {
   void addSnapshot(int slot, const float* ringBlock);
   void addSnapshot(int slot, const float* ringBlock, ParallelContext& parallel);
 
+  // Several slots written since their rows were last computed (a batch of new snapshots):
+  // marks them occupied and computes their rows of G against every occupied slot, all in
+  // one pass over the ring as blocked matrix products, so a batch of k costs much less
+  // than k addSnapshot() calls (those stream the whole ring once each). Same numbers as
+  // addSnapshot() up to rounding; G stays exactly symmetric. Duplicates are ignored.
+  void addSnapshots(const std::vector<int>& slots, const float* ringBlock,
+                    ParallelContext& parallel);
+
   // Marks a slot empty (its row of ringBlock is no longer a snapshot).
   void removeSnapshot(int slot);
 

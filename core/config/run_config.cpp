@@ -106,6 +106,7 @@ const std::set<std::string>& knownKeys() {
                                              "eval_subset",
                                              "msd_lag_min",
                                              "msd_lag_max",
+                                             "live_analysis_share",
                                              "lr_history",
                                              "pin_after_steps"};
   return keys;
@@ -235,6 +236,7 @@ Result<ConfigParse> configFromJson(const json& j, const RunConfig& base) {
   if (!(s = readInt(j, "eval_subset", c.evalSubset))) return s;
   if (!(s = readInt(j, "msd_lag_min", c.msdLagMin))) return s;
   if (!(s = readInt(j, "msd_lag_max", c.msdLagMax))) return s;
+  if (!(s = readDouble(j, "live_analysis_share", c.liveAnalysisShare))) return s;
   if (j.contains("pin_after_steps")) {
     const json& v = j.at("pin_after_steps");
     if (!v.is_array()) return typeError("pin_after_steps", "an array of step counts", v);
@@ -301,6 +303,7 @@ json configToJson(const RunConfig& c) {
   j["eval_subset"] = c.evalSubset;
   j["msd_lag_min"] = c.msdLagMin;
   j["msd_lag_max"] = c.msdLagMax;
+  j["live_analysis_share"] = c.liveAnalysisShare;
   j["pin_after_steps"] = c.pinAfterSteps;
   json hist = json::array();
   for (const LrChange& ch : c.lrHistory)
@@ -402,6 +405,10 @@ Status validateConfig(const RunConfig& c, int inputSize, int classes) {
   if (c.msdLagMax != 0 && c.msdLagMax <= c.msdLagMin) {
     return rangeError("msd_lag_max", std::to_string(c.msdLagMax),
                       "must be 0 (automatic) or greater than msd_lag_min");
+  }
+  if (!(c.liveAnalysisShare >= 0.0 && c.liveAnalysisShare <= 1.0)) {
+    return rangeError("live_analysis_share", num(c.liveAnalysisShare),
+                      "must be in [0, 1] (1: no limit)");
   }
   if (c.pinAfterSteps.size() > 4) {
     return rangeError("pin_after_steps", std::to_string(c.pinAfterSteps.size()) + " entries",

@@ -1,8 +1,10 @@
 #include "core/engine/analysis_engine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <utility>
 
 #include "core/analysis/permutation.h"
@@ -43,8 +45,33 @@ AnalysisOptions AnalysisOptions::fromConfig(const RunConfig& c) {
   o.recordEvery = c.recordEvery;
   o.threads = c.sgd.threads;
   o.pinAfterSteps = c.pinAfterSteps;
+  o.liveShare = c.liveAnalysisShare;
   return o;
 }
+
+double AnalysisOptions::liveRate() const {
+  if (liveShare >= 1.0) return std::numeric_limits<double>::infinity();
+  const int hw = hardwareThreads > 0 ? hardwareThreads : ParallelContext::hardwareThreads();
+  const int idle = std::max(0, hw - threads);
+  return std::max(0.0, liveShare) * threads + idle;
+}
+
+namespace {
+
+double secondsSince(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Half of the live rate for each of the two budgets, with up to 5 s of it in reserve (so
+// the first analyses of a run start at once).
+CpuBudget halfBudget(double rate) {
+  if (!(rate < std::numeric_limits<double>::infinity())) return {};
+  return {rate / 2.0, rate / 2.0 * 5.0};
+}
+
+bool isTraining(RunPhase p) { return p == RunPhase::kBurnIn || p == RunPhase::kRecording; }
+
+}  // namespace
 
 AnalysisEngine::AnalysisEngine(Mlp mlp, AnalysisOptions options,
                                const Eigen::Ref<const RowMatrix>& evalInputs,
@@ -55,7 +82,10 @@ AnalysisEngine::AnalysisEngine(Mlp mlp, AnalysisOptions options,
       m_evalLabels(evalLabels),
       m_parallel(options.threads),
       m_ring(options.capacity, m_mlp.layout().paramCount()),
-      m_gram(options.capacity) {
+      m_gram(options.capacity),
+      m_liveBudget(halfBudget(m_options.liveRate())),
+      m_pathBudget(halfBudget(m_options.liveRate())) {
+  updateBudgets(RunPhase::kIdle);
   publish();
 }
 
@@ -246,6 +276,7 @@ void AnalysisEngine::threadMain() {
     std::vector<RingTask> tasks;
     std::vector<int> pins;
     bool finishing = false;
+    RunPhase phase = RunPhase::kIdle;
     {
       std::unique_lock<std::mutex> lock(m_mutex);
       const bool idle = !ringChanged && !unpublished;
@@ -267,7 +298,9 @@ void AnalysisEngine::threadMain() {
       tasks.swap(m_ringTasks);
       pins.swap(m_pinRequests);
       finishing = m_finishRequested && m_pending.empty() && !haveJob;
+      phase = m_phase;
     }
+    updateBudgets(phase);
     if (haveJob) {
       m_spaceFree.notify_one();
       processSnapshot(job);
@@ -312,9 +345,15 @@ void AnalysisEngine::threadMain() {
     if (ringChanged && !m_ring.empty() &&
         std::chrono::duration<double>(Clock::now() - lastFull).count() >=
             m_options.fullAnalysisSeconds &&
-        dispatchRingJob()) {
+        m_liveBudget.allows(Clock::now()) && dispatchRingJob()) {
       lastFull = Clock::now();
       ringChanged = false;
+    }
+    // Paused (or between runs of the loop with nothing queued): catch up a few skipped
+    // function distances at a time, so a stop or a new snapshot is never kept waiting long.
+    if (!haveJob && !m_functionSkipped.empty() && !m_liveBudget.active()) {
+      catchUpFunctionDistances(8);
+      unpublished = true;
     }
     // At most ~30 publications a second, however fast snapshots arrive; none when idle.
     if (unpublished && std::chrono::duration<double>(Clock::now() - lastPublish).count() >= 0.03) {
@@ -356,11 +395,30 @@ void AnalysisEngine::processSnapshot(const Pending& p) {
   const float* w = p.params.data();
   if (!m_ring.hasReference()) adoptReference(w, p.meta);
   const int slot = m_ring.push(w, p.meta);
-  m_gram.addSnapshot(slot, m_ring.slotData(0), m_parallel);
-  const bool align = m_options.alignEvery > 0 && p.meta.index % m_options.alignEvery == 0;
+  // The Gram row waits for the next ring analysis, which computes all waiting rows in one
+  // pass over the ring (DistanceMatrix::addSnapshots).
+  if (std::find(m_gramPending.begin(), m_gramPending.end(), slot) == m_gramPending.end()) {
+    m_gramPending.push_back(slot);
+  }
+  const auto t0 = Clock::now();
+  const bool align = m_options.alignEvery > 0 && p.meta.index % m_options.alignEvery == 0 &&
+                     m_liveBudget.allows(t0);
   m_distances.push_back(measure(w, p.meta, align));
-  const FunctionDistance fd = functionDistance(m_mlp, m_functionRef, w, m_evalInputs, m_workspace);
-  m_function.push_back({p.meta, fd.disagreement, fd.kl});
+  if (align) m_liveBudget.charge(secondsSince(t0), Clock::now());  // one thread
+  const auto t1 = Clock::now();
+  if (m_liveBudget.allows(t1)) {
+    const FunctionDistance fd =
+        functionDistance(m_mlp, m_functionRef, w, m_evalInputs, m_workspace);
+    m_function.push_back({p.meta, fd.disagreement, fd.kl});
+    m_liveBudget.charge(secondsSince(t1), Clock::now());  // one thread
+  } else {
+    m_functionSkipped.push_back(p.meta);
+    // Forget the skipped snapshots that have left the ring (bounded list on long runs).
+    if (m_functionSkipped.size() > 2 * static_cast<std::size_t>(m_ring.capacity())) {
+      std::erase_if(m_functionSkipped,
+                    [&](const SnapshotMeta& m) { return m_ring.slotOfIndex(m.index) < 0; });
+    }
+  }
   for (std::size_t k = 0; k < m_pinned.size(); ++k) {
     m_pinned[k].points.push_back({p.meta.step - m_pinned[k].reference.step,
                                   l2Distance(m_pinnedWeights[k].data(), w, m_ring.paramCount())});
@@ -412,10 +470,12 @@ void AnalysisEngine::changeReference(int snapshotIndex) {
   adoptReference(m_ring.slotData(slot), m_ring.slotMeta(slot));
   const std::vector<int> slots = m_ring.chronological();
   m_gram.rebuild(m_ring.slotData(0), slots, m_parallel);
+  m_gramPending.clear();
   // Series relative to the old reference cannot be recomputed for snapshots that left
   // the ring: the series restart with the snapshots the ring still holds.
   m_distances.clear();
   m_function.clear();
+  m_functionSkipped.clear();
   for (int s : slots) {
     const SnapshotMeta& meta = m_ring.slotMeta(s);
     const bool align = m_options.alignEvery > 0 && meta.index % m_options.alignEvery == 0;
@@ -427,7 +487,45 @@ void AnalysisEngine::changeReference(int snapshotIndex) {
   m_analysisMessage = "reference set to snapshot " + std::to_string(snapshotIndex);
 }
 
-AnalysisEngine::RingJob AnalysisEngine::makeRingJob() const {
+void AnalysisEngine::flushGramRows() {
+  if (m_gramPending.empty()) return;
+  m_gram.addSnapshots(m_gramPending, m_ring.slotData(0), m_parallel);
+  m_gramPending.clear();
+}
+
+void AnalysisEngine::updateBudgets(RunPhase phase) {
+  const bool training = isTraining(phase);
+  const auto now = Clock::now();
+  if (m_liveBudget.active() != training) m_liveBudget.setActive(training, now);
+  if (m_pathBudget.active() != training) m_pathBudget.setActive(training, now);
+}
+
+void AnalysisEngine::catchUpFunctionDistances(std::size_t maxCount) {
+  if (m_functionSkipped.empty()) return;
+  std::vector<FunctionRecord> added;
+  std::size_t done = 0;
+  for (; done < m_functionSkipped.size() && added.size() < maxCount; ++done) {
+    const SnapshotMeta& meta = m_functionSkipped[done];
+    const int slot = m_ring.slotOfIndex(meta.index);
+    if (slot < 0) continue;  // left the ring before there was time for it
+    const FunctionDistance fd =
+        functionDistance(m_mlp, m_functionRef, m_ring.slotData(slot), m_evalInputs, m_workspace);
+    added.push_back({meta, fd.disagreement, fd.kl});
+  }
+  m_functionSkipped.erase(m_functionSkipped.begin(),
+                          m_functionSkipped.begin() + static_cast<std::ptrdiff_t>(done));
+  if (added.empty()) return;
+  // Merge into the series, which stays in snapshot order.
+  std::vector<FunctionRecord> all(m_function.begin(), m_function.end());
+  all.insert(all.end(), added.begin(), added.end());
+  std::stable_sort(all.begin(), all.end(), [](const FunctionRecord& a, const FunctionRecord& b) {
+    return a.meta.index < b.meta.index;
+  });
+  m_function.clear();
+  for (const FunctionRecord& r : all) m_function.push_back(r);
+}
+
+AnalysisEngine::RingJob AnalysisEngine::makeRingJob(bool withPath) const {
   RingJob job;
   const std::vector<int> slots = m_ring.chronological();
   for (int s : slots) job.snapshots.push_back(m_ring.slotMeta(s));
@@ -436,11 +534,20 @@ AnalysisEngine::RingJob AnalysisEngine::makeRingJob() const {
   job.newest =
       ConstVectorMap(m_ring.slotData(slots.back()), static_cast<Eigen::Index>(m_ring.paramCount()));
   job.generation = m_referenceGeneration;
+  // The previous path can stand in only if it belongs to the current reference.
+  const bool previousValid = m_ringAnalysis && m_ringAnalysis->pathSnapshot >= 0 &&
+                             m_ringAnalysisGeneration == m_referenceGeneration;
+  job.withPath = withPath || !previousValid;
+  if (!job.withPath) {
+    job.previousPath = m_ringAnalysis->path;
+    job.previousPathSnapshot = m_ringAnalysis->pathSnapshot;
+  }
   return job;
 }
 
 AnalysisEngine::RingOutput AnalysisEngine::computeRingAnalysis(const RingJob& job,
                                                                ParallelContext& parallel) const {
+  const auto t0 = Clock::now();
   auto ra = std::make_shared<RingAnalysis>();
   ra->snapshots = job.snapshots;
   ra->distances = distancesFromGram(job.gram);
@@ -457,14 +564,23 @@ AnalysisEngine::RingOutput AnalysisEngine::computeRingAnalysis(const RingJob& jo
   }
   // The straight path w_ref -> newest, raw and after weight matching.
   RingOutput out;
-  out.newestAlignment = alignWeights(m_mlp.layout(), job.reference.data(), job.newest.data());
-  Vector aligned(job.newest.size());
-  apply(m_mlp.layout(), out.newestAlignment.perm, job.newest.data(), aligned.data());
-  ra->path = linearPath(m_mlp, job.reference.data(), job.newest.data(), aligned.data(),
-                        m_evalInputs, m_evalLabels, m_options.pathPoints, parallel);
-  ra->pathSnapshot = job.snapshots.back().index;
+  if (job.withPath) {
+    const auto p0 = Clock::now();
+    out.newestAlignment = alignWeights(m_mlp.layout(), job.reference.data(), job.newest.data());
+    Vector aligned(job.newest.size());
+    apply(m_mlp.layout(), out.newestAlignment->perm, job.newest.data(), aligned.data());
+    ra->path = linearPath(m_mlp, job.reference.data(), job.newest.data(), aligned.data(),
+                          m_evalInputs, m_evalLabels, m_options.pathPoints, parallel);
+    ra->pathSnapshot = job.snapshots.back().index;
+    out.pathSeconds = secondsSince(p0);
+  } else {
+    ra->path = job.previousPath;
+    ra->pathSnapshot = job.previousPathSnapshot;
+  }
   out.analysis = std::move(ra);
   out.generation = job.generation;
+  out.seconds = secondsSince(t0);
+  out.threads = parallel.threads();
   return out;
 }
 
@@ -499,7 +615,11 @@ bool AnalysisEngine::dispatchRingJob() {
     if (m_ringBusy || m_ringStop) return false;
     m_ringBusy = true;
   }
-  RingJob job = makeRingJob();  // copies outside the lock: the worker is idle
+  const auto t0 = Clock::now();
+  flushGramRows();
+  m_liveBudget.charge(secondsSince(t0) * m_parallel.threads(), Clock::now());
+  // Copies outside the lock: the worker is idle.
+  RingJob job = makeRingJob(m_pathBudget.allows(Clock::now()));
   {
     std::lock_guard<std::mutex> lock(m_ringMutex);
     m_ringJob = std::move(job);
@@ -514,20 +634,30 @@ bool AnalysisEngine::collectRingResult() {
     std::lock_guard<std::mutex> lock(m_ringMutex);
     out.swap(m_ringResult);
   }
-  if (!out || out->generation != m_referenceGeneration) return false;  // stale reference
+  if (!out) return false;
+  // Charged by an upper bound of the CPU time: wall time x the worker's threads.
+  const auto now = Clock::now();
+  m_liveBudget.charge((out->seconds - out->pathSeconds) * out->threads, now);
+  m_pathBudget.charge(out->pathSeconds * out->threads, now);
+  if (out->generation != m_referenceGeneration) return false;  // stale reference
   m_ringAnalysis = std::move(out->analysis);
+  m_ringAnalysisGeneration = out->generation;
   return true;
 }
 
 void AnalysisEngine::finalAnalysis() {
   if (m_ring.empty()) return;
-  RingOutput out = computeRingAnalysis(makeRingJob(), m_parallel);
+  catchUpFunctionDistances(m_functionSkipped.size());
+  flushGramRows();
+  RingOutput out = computeRingAnalysis(makeRingJob(true), m_parallel);
   m_ringAnalysis = std::move(out.analysis);
+  m_ringAnalysisGeneration = out.generation;
   // The verdict needs the aligned distance of the last snapshot.
-  if (std::as_const(m_distances).back().meta.index == m_ringAnalysis->pathSnapshot) {
+  if (out.newestAlignment &&
+      std::as_const(m_distances).back().meta.index == m_ringAnalysis->pathSnapshot) {
     DistanceRecord& last = m_distances.back();
-    last.aligned = out.newestAlignment.distance;
-    last.alignedIdentity = out.newestAlignment.identityFraction;
+    last.aligned = out.newestAlignment->distance;
+    last.alignedIdentity = out.newestAlignment->identityFraction;
   }
 }
 

@@ -6,12 +6,22 @@
 // buffer and returns; it waits only if kMaxPending snapshots are already queued
 // (backpressure instead of silent loss). Epoch metrics, progress, learning-rate changes
 // and the phase are handed over the same way and cost a short lock.
-// Analysis thread: per snapshot (cheap, O(C·P)): ring push, one Gram row, distance
-// breakdown, function-space distance, aligned distance every `alignEvery` snapshots.
+// Analysis thread: per snapshot (cheap, O(P)): ring push, distance breakdown, and within
+// the live budget the aligned distance every `alignEvery` snapshots and the function-space
+// distance (otherwise caught up later, see below). The Gram rows of new snapshots (O(C·P)
+// each) are computed together, in one pass over the ring, before each ring analysis.
 // Ring worker thread: the expensive ring analyses (heatmap, PCA, MSD fit, alignment of
 // the newest snapshot, linear path) on a copy of what they need (C x C Gram, reference,
 // newest snapshot), at most every `fullAnalysisSeconds`; snapshots never wait for them,
 // and a full queue never starves them. The final analysis (finish) runs inline.
+// Live budget: while training runs, the function-space distances and ring analyses draw
+// on one CpuBudget and the linear path (the costliest: pathPoints x 2 forward passes of
+// the evaluation subset) on another, each at half of options.liveRate(), so watching a
+// run costs it a few percent (docs/benchmarks.md). A ring analysis the path budget cannot
+// afford keeps the previous path (its endpoint is AnalysisState::ring->pathSnapshot).
+// Paused or finished, the budgets do not limit; the final analysis, exports and session
+// saves (runWithRing) first compute the function distances skipped for snapshots still
+// in the ring, so function.csv lacks only snapshots that left the ring before that.
 // Publication at most every ~30 ms, only when something changed.
 // Readers: latest() from any thread; it only copies a shared_ptr under m_publishedMutex
 // (never held while a state is built or destroyed). Not std::atomic<std::shared_ptr>:
@@ -26,6 +36,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/analysis/alignment.h"
@@ -33,6 +44,7 @@
 #include "core/analysis/function_distance.h"
 #include "core/config/run_config.h"
 #include "core/engine/analysis_state.h"
+#include "core/engine/cpu_budget.h"
 #include "core/parallel.h"
 
 namespace driftscope {
@@ -48,6 +60,12 @@ struct AnalysisOptions {
   int recordEvery = 1;
   int threads = 1;
   double fullAnalysisSeconds = 0.5;
+  // While training runs, the optional live analyses (function-space distance per snapshot,
+  // the ring analyses, the linear path) may use this share of the training threads' CPU
+  // time, plus any core training leaves idle (see liveRate()); >= 1: no limit. Skipped
+  // work is caught up when training pauses or ends and before exports (see CpuBudget).
+  double liveShare = 0.03;
+  int hardwareThreads = 0;  // 0: ParallelContext::hardwareThreads()
   // Snapshots this many steps after recording started are pinned automatically as extra
   // references (aging); at most kMaxPinned references in all.
   std::vector<std::int64_t> pinAfterSteps;
@@ -55,6 +73,9 @@ struct AnalysisOptions {
   double deadUnitTolerance = 1e-6;
 
   static AnalysisOptions fromConfig(const RunConfig& c);
+  // CPU-seconds per wall-second the live analyses may use while training runs:
+  // liveShare * threads + the cores the trainer leaves idle; +inf when liveShare >= 1.
+  double liveRate() const;
 };
 
 class AnalysisEngine {
@@ -119,11 +140,17 @@ class AnalysisEngine {
     Vector reference;
     Vector newest;
     int generation = 0;  // m_referenceGeneration when the job was made
+    bool withPath = true;  // otherwise the previous path is kept
+    PathResult previousPath;
+    int previousPathSnapshot = -1;
   };
   struct RingOutput {
     std::shared_ptr<const RingAnalysis> analysis;
-    AlignmentResult newestAlignment;
+    std::optional<AlignmentResult> newestAlignment;  // computed with the path
     int generation = 0;
+    double seconds = 0.0;      // wall time of the whole job
+    double pathSeconds = 0.0;  // of which the alignment and the path
+    int threads = 1;
   };
 
   void threadMain();
@@ -132,7 +159,10 @@ class AnalysisEngine {
   void adoptReference(const float* w, const SnapshotMeta& meta);
   void changeReference(int snapshotIndex);
   void pin(int slot);
-  RingJob makeRingJob() const;
+  RingJob makeRingJob(bool withPath) const;
+  void catchUpFunctionDistances(std::size_t maxCount);
+  void flushGramRows();
+  void updateBudgets(RunPhase phase);
   RingOutput computeRingAnalysis(const RingJob& job, ParallelContext& parallel) const;
   void finalAnalysis();
   void stopRingWorker();
@@ -174,10 +204,12 @@ class AnalysisEngine {
   // Owned by the analysis thread (or the caller when no thread runs).
   SnapshotRing m_ring;
   DistanceMatrix m_gram;
+  std::vector<int> m_gramPending;  // ring slots written since their Gram row was computed
   FunctionReference m_functionRef;
   MlpWorkspace m_workspace;
   std::shared_ptr<const BaselineBand> m_baseline;
   std::shared_ptr<const RingAnalysis> m_ringAnalysis;
+  int m_ringAnalysisGeneration = -1;  // m_referenceGeneration it was computed for
   ChunkedSeries<DistanceRecord> m_distances;
   ChunkedSeries<FunctionRecord> m_function;
   std::vector<PinnedCurve> m_pinned;
@@ -188,6 +220,9 @@ class AnalysisEngine {
   int m_referenceGeneration = 0;  // bumped when the reference changes
   std::string m_analysisMessage;
   std::uint64_t m_version = 0;
+  CpuBudget m_liveBudget;  // function distances, ring analyses
+  CpuBudget m_pathBudget;  // linear path (and the newest snapshot's alignment)
+  std::vector<SnapshotMeta> m_functionSkipped;  // snapshots without a function distance
 
   // Ring worker: one job at a time, under m_ringMutex.
   std::mutex m_ringMutex;

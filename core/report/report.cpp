@@ -213,7 +213,8 @@ bool sameExceptSeed(const RunFolder& a, const RunFolder& b) {
   // analyses' own parameters.
   for (const char* key :
        {"seed", "threads", "memory_limit_mb", "baseline_samples", "align_every", "eval_subset",
-        "path_points", "msd_lag_min", "msd_lag_max", "pin_after_steps", "capacity"}) {
+        "path_points", "msd_lag_min", "msd_lag_max", "pin_after_steps", "capacity",
+        "live_analysis_share"}) {
     ca.erase(key);
     cb.erase(key);
   }

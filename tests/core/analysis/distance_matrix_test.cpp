@@ -105,6 +105,39 @@ TEST(DistanceMatrix, IncrementalMatchesDirectThroughRingWrapAround) {
   }
 }
 
+// Batches of new snapshots (sizes 1..9, some larger than the ring so a slot is written
+// twice before its row is computed) through several wrap-arounds: the same distances as
+// the direct computation, exactly symmetric, and bitwise equal with 1 or 2 threads.
+TEST(DistanceMatrix, BatchedRowsMatchDirectThroughRingWrapAround) {
+  constexpr int kCapacity = 70;  // > one 64-column tile
+  constexpr std::size_t kParams = 2500;
+  NearbySnapshots walk(kParams, 21);
+  Ring ring(kCapacity, kParams);
+  const std::vector<float> anchor = walk.next();
+  ParallelContext serial(1);
+  ParallelContext two(2);
+  DistanceMatrix a(kCapacity), b(kCapacity);
+  a.setAnchor(anchor.data(), kParams);
+  b.setAnchor(anchor.data(), kParams);
+  int batch = 1;
+  for (int round = 0; round < 40; ++round) {
+    std::vector<int> written;
+    const int size = (round % 7 == 6) ? kCapacity + 3 : batch;
+    for (int k = 0; k < size; ++k) written.push_back(ring.push(walk.next()));
+    batch = batch % 9 + 1;
+    a.addSnapshots(written, ring.block.data(), serial);
+    b.addSnapshots(written, ring.block.data(), two);
+    const std::vector<int> order = ring.slotsInOrder();
+    const RowMatrixD got = a.distances(order);
+    if (order.size() > 1) {
+      EXPECT_LT(maxRelativeError(got, directDistances(ring, order)), kRelTol) << round;
+    }
+    const MatrixD g = a.gram(order);
+    EXPECT_TRUE(g == g.transpose()) << round;
+    EXPECT_TRUE(g == b.gram(order)) << round;
+  }
+}
+
 TEST(DistanceMatrix, NaiveFloatGramOfRawWeightsFailsOnTheSameData) {
   // Guards the test above: on these snapshots the raw Gram in float is useless, so passing
   // there really needs the anchor subtraction and double accumulation.

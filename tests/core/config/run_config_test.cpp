@@ -44,6 +44,7 @@ using nlohmann::json;
   if (a.evalSubset != b.evalSubset) return fail("eval_subset");
   if (a.msdLagMin != b.msdLagMin) return fail("msd_lag_min");
   if (a.msdLagMax != b.msdLagMax) return fail("msd_lag_max");
+  if (a.liveAnalysisShare != b.liveAnalysisShare) return fail("live_analysis_share");
   if (a.lrHistory.size() != b.lrHistory.size()) return fail("lr_history size");
   for (std::size_t k = 0; k < a.lrHistory.size(); ++k) {
     if (a.lrHistory[k].step != b.lrHistory[k].step || a.lrHistory[k].lr != b.lrHistory[k].lr) {
@@ -81,6 +82,7 @@ RunConfig unusualConfig() {
   c.evalSubset = 555;
   c.msdLagMin = 2;
   c.msdLagMax = 40;
+  c.liveAnalysisShare = 0.125;
   c.lrHistory = {{0, 0.03f}, {1500, 0.01f}, {4200, 0.1f}};
   return c;
 }
@@ -245,6 +247,8 @@ TEST(RunConfig, OutOfRangeFieldsAreRejectedNamingFieldAndValue) {
       {[](RunConfig& c) { c.evalSubset = 0; }, "\"eval_subset\"", "0"},
       {[](RunConfig& c) { c.msdLagMin = 0; }, "\"msd_lag_min\"", "0"},
       {[](RunConfig& c) { c.msdLagMax = 1; }, "\"msd_lag_max\"", "1"},
+      {[](RunConfig& c) { c.liveAnalysisShare = 1.5; }, "\"live_analysis_share\"", "1.5"},
+      {[](RunConfig& c) { c.liveAnalysisShare = -0.01; }, "\"live_analysis_share\"", "-0.01"},
       {[](RunConfig& c) { c.dataset = "no-such-source:"; }, "\"dataset\"", "no-such-source"},
       {[](RunConfig& c) {
          c.layers = {784, 0, 10};

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <limits>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include "core/analysis/distance.h"
+#include "core/analysis/function_distance.h"
 
 namespace driftscope {
 namespace {
@@ -294,6 +296,81 @@ TEST(AnalysisEngine, AtMostFourReferencesArePinned) {
   ASSERT_EQ(s->pinned.size(), 4u);
   for (int k = 0; k < 4; ++k)
     EXPECT_EQ(s->pinned[static_cast<std::size_t>(k)].reference.index, k + 1);
+}
+
+TEST(AnalysisOptions, LiveRateIsTheShareOfTrainingThreadsPlusIdleCores) {
+  AnalysisOptions o;
+  o.liveShare = 0.03;
+  o.threads = 2;
+  o.hardwareThreads = 2;
+  EXPECT_DOUBLE_EQ(o.liveRate(), 0.06);
+  o.threads = 1;
+  EXPECT_DOUBLE_EQ(o.liveRate(), 1.03);  // one core idle
+  o.threads = 4;
+  EXPECT_DOUBLE_EQ(o.liveRate(), 0.12);  // oversubscribed: no idle core
+  o.liveShare = 1.0;
+  EXPECT_EQ(o.liveRate(), std::numeric_limits<double>::infinity());
+}
+
+// A budget of zero (no share, no idle core) lets nothing optional run while training:
+// the function distances and ring analyses wait, and finish() computes them for the
+// snapshots still in the ring, equal to a direct computation and in snapshot order.
+TEST(AnalysisEngine, ZeroLiveBudgetDefersOptionalAnalysesUntilFinish) {
+  const Fixture f(10);
+  AnalysisOptions o = f.options(6);
+  o.liveShare = 0.0;
+  o.hardwareThreads = 1;
+  ASSERT_EQ(o.liveRate(), 0.0);
+  AnalysisEngine engine(f.mlp, o, f.inputs, f.labels);
+  engine.setPhase(RunPhase::kRecording);
+  engine.start();
+  f.submit(engine, 0, 10);
+  ASSERT_TRUE(waitFor(engine, [](const AnalysisState& s) { return s.distances.size() == 10; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a ring job would be due
+  {
+    const auto s = engine.latest();
+    EXPECT_EQ(s->function.size(), 0u);
+    EXPECT_FALSE(s->ring) << "no ring analysis within a zero budget";
+  }
+  engine.setPhase(RunPhase::kFinished);
+  engine.finish();
+  const auto s = engine.latest();
+  ASSERT_EQ(s->function.size(), 6u) << "the snapshots still in the ring (4..9)";
+  MlpWorkspace ws;
+  const FunctionReference ref = makeFunctionReference(f.mlp, f.snapshots[0].data(), f.inputs, ws);
+  for (int k = 0; k < 6; ++k) {
+    const FunctionRecord& r = s->function[static_cast<std::size_t>(k)];
+    EXPECT_EQ(r.meta.index, 4 + k);
+    const FunctionDistance fd =
+        functionDistance(f.mlp, ref, f.snapshots[static_cast<std::size_t>(4 + k)].data(), f.inputs, ws);
+    EXPECT_EQ(r.disagreement, fd.disagreement) << k;
+    EXPECT_NEAR(r.kl, fd.kl, 1e-12) << k;
+  }
+  ASSERT_TRUE(s->ring);
+  EXPECT_EQ(s->ring->pathSnapshot, 9);
+}
+
+// Paused, the budget does not limit: the skipped function distances are caught up
+// without finish(), and the ring analysis (with the path) follows the newest snapshot.
+TEST(AnalysisEngine, PausingCatchesUpDeferredAnalyses) {
+  const Fixture f(8);
+  AnalysisOptions o = f.options(20);
+  o.liveShare = 0.0;
+  o.hardwareThreads = 1;
+  AnalysisEngine engine(f.mlp, o, f.inputs, f.labels);
+  engine.setPhase(RunPhase::kRecording);
+  engine.start();
+  f.submit(engine, 0, 8);
+  ASSERT_TRUE(waitFor(engine, [](const AnalysisState& s) { return s.distances.size() == 8; }));
+  EXPECT_EQ(engine.latest()->function.size(), 0u);
+  engine.setPhase(RunPhase::kPaused);
+  ASSERT_TRUE(waitFor(engine, [](const AnalysisState& s) {
+    return s.function.size() == 8 && s.ring && s.ring->pathSnapshot == 7;
+  }));
+  const auto s = engine.latest();
+  for (int k = 0; k < 8; ++k) EXPECT_EQ(s->function[static_cast<std::size_t>(k)].meta.index, k);
+  EXPECT_EQ(s->function[0].disagreement, 0.0);
+  engine.stop();
 }
 
 }  // namespace
