@@ -117,7 +117,9 @@ void AnalysisEngine::finish() {
   if (m_started.load()) {
     joinAnalysisThread();
   } else {
-    threadMain();  // never started: do the work on the caller
+    // Never started: do the work on the caller, serialised with late requests.
+    std::lock_guard<std::mutex> inlineLock(m_inlineTaskMutex);
+    threadMain();
   }
   stopRingWorker();
 }
@@ -142,6 +144,12 @@ void AnalysisEngine::stop() {
   m_spaceFree.notify_all();
   joinAnalysisThread();
   stopRingWorker();
+  std::thread late;  // joined outside m_lateMutex: the worker takes it to finish
+  {
+    std::lock_guard<std::mutex> lock(m_lateMutex);
+    late = std::move(m_lateThread);
+  }
+  if (late.joinable()) late.join();
   // Tasks that never ran (export, session save) learn that they were cancelled: they get
   // a null state, so their callers are not left waiting.
   std::vector<RingTask> cancelled;
@@ -232,11 +240,15 @@ void AnalysisEngine::setRecordingStart(std::int64_t step) {
 }
 
 void AnalysisEngine::requestReference(int snapshotIndex) {
+  bool late = false;
   {
     std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_stopRequested) return;
     m_referenceRequest = snapshotIndex;
+    late = m_finishRequested;  // the analysis thread may already have taken its last look
   }
   m_wake.notify_one();
+  if (late) serveLateRequests();
 }
 
 void AnalysisEngine::runWithRing(RingTask fn) {
@@ -257,11 +269,65 @@ void AnalysisEngine::runWithRing(RingTask fn) {
 }
 
 void AnalysisEngine::pinReference(int snapshotIndex) {
+  bool late = false;
   {
     std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_stopRequested) return;
     m_pinRequests.push_back(snapshotIndex);
+    late = m_finishRequested;
   }
   m_wake.notify_one();
+  if (late) serveLateRequests();
+}
+
+void AnalysisEngine::serveLateRequests() {
+  std::lock_guard<std::mutex> lock(m_lateMutex);
+  if (m_lateBusy) return;  // the worker loops until the queue is empty
+  if (m_lateThread.joinable()) m_lateThread.join();  // it has found the queue empty
+  m_lateBusy = true;
+  m_lateThread = std::thread([this] {
+    while (true) {
+      {
+        // Checked under both locks, so a request queued after this sees m_lateBusy false
+        // and starts a new worker.
+        std::lock_guard<std::mutex> late(m_lateMutex);
+        std::lock_guard<std::mutex> queue(m_mutex);
+        if (m_stopRequested || (m_referenceRequest < 0 && m_pinRequests.empty())) {
+          m_lateBusy = false;
+          return;
+        }
+      }
+      // Serialised with inline exports; waits for a finish() still in progress.
+      std::lock_guard<std::mutex> inlineLock(m_inlineTaskMutex);
+      joinAnalysisThread();
+      if (applyRequests()) {
+        finalAnalysis();
+        publish();
+      }
+    }
+  });
+}
+
+bool AnalysisEngine::applyRequests() {
+  int referenceRequest = -1;
+  std::vector<int> pins;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_stopRequested) return false;
+    referenceRequest = std::exchange(m_referenceRequest, -1);
+    pins.swap(m_pinRequests);
+  }
+  for (int index : pins) {
+    const int slot = m_ring.slotOfIndex(index);
+    if (slot < 0) {
+      m_analysisMessage =
+          "snapshot " + std::to_string(index) + " is no longer in the ring; nothing pinned";
+    } else {
+      pin(slot);
+    }
+  }
+  if (referenceRequest >= 0) changeReference(referenceRequest);
+  return referenceRequest >= 0 || !pins.empty();
 }
 
 void AnalysisEngine::threadMain() {

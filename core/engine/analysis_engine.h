@@ -27,7 +27,8 @@
 // (never held while a state is built or destroyed). Not std::atomic<std::shared_ptr>:
 // libstdc++ 12 unlocks it with a relaxed store in load(), so a load's read of the pointer
 // and the next store's write are not ordered (ThreadSanitizer reports it; see
-// docs/reliability.md). ring() only after finish()/stop().
+// docs/reliability.md). ring() only after finish()/stop(), and not while a late pin or
+// reference request is served (the CLI makes none; the window reads through runWithRing).
 #pragma once
 
 #include <atomic>
@@ -105,10 +106,13 @@ class AnalysisEngine {
   void setPhase(RunPhase phase, const std::string& message = {});
   void setRecordingStart(std::int64_t step);
   // Makes snapshot `index` the reference (must still be in the ring); every analysis
-  // follows. Asynchronous; the outcome shows in latest()->message.
+  // follows. Asynchronous; the outcome shows in latest()->message. After finish() the
+  // request is served on a short-lived worker thread (a fresh final analysis, published);
+  // after stop() it is dropped.
   void requestReference(int snapshotIndex);
   // Pins snapshot `index` (still in the ring) as an extra reference: from then on every
-  // snapshot also gets d(w_pin, w_M) against its lag since the pin. Asynchronous.
+  // snapshot also gets d(w_pin, w_M) against its lag since the pin. Asynchronous, served
+  // after finish() like requestReference().
   void pinReference(int snapshotIndex);
 
   // Runs `fn` with the ring and a state whose ring analyses were computed from exactly
@@ -165,6 +169,8 @@ class AnalysisEngine {
   void updateBudgets(RunPhase phase);
   RingOutput computeRingAnalysis(const RingJob& job, ParallelContext& parallel) const;
   void finalAnalysis();
+  bool applyRequests();  // pins and a reference change taken from the queue; false: none
+  void serveLateRequests();
   void stopRingWorker();
   void joinAnalysisThread();
   static void runTask(RingTask& task, const SnapshotRing& ring,
@@ -242,6 +248,10 @@ class AnalysisEngine {
   std::mutex m_threadJoinMutex;
   std::mutex m_inlineTaskMutex;
   std::mutex m_ringJoinMutex;
+  // Requests after the analysis thread ended, under m_lateMutex.
+  std::mutex m_lateMutex;
+  std::thread m_lateThread;
+  bool m_lateBusy = false;
 };
 
 }  // namespace driftscope

@@ -242,6 +242,43 @@ TEST(AnalysisEngine, RequestForSnapshotThatLeftTheRingKeepsTheReference) {
   EXPECT_EQ(s->distances.size(), 8u);
 }
 
+// After finish() the analysis thread is gone; a pin or a reference change still takes
+// effect (served on a short-lived worker) and is published with a fresh final analysis.
+TEST(AnalysisEngine, PinAndReferenceAfterFinishAreServed) {
+  const Fixture f(9);
+  AnalysisEngine engine(f.mlp, f.options(20), f.inputs, f.labels);
+  engine.start();
+  f.submit(engine, 0, 9);
+  engine.finish();
+  ASSERT_TRUE(engine.latest()->pinned.empty());
+  engine.pinReference(3);
+  ASSERT_TRUE(waitFor(engine, [](const AnalysisState& s) { return s.pinned.size() == 1; }));
+  const PinnedCurve& curve = engine.latest()->pinned[0];
+  EXPECT_EQ(curve.reference.index, 3);
+  ASSERT_EQ(curve.points.size(), 6u);  // snapshots 3..8, backfilled from the ring
+  EXPECT_NEAR(curve.points.back().distance, f.distance(3, 8), kDistanceRelTol * 10.0);
+
+  engine.requestReference(5);
+  ASSERT_TRUE(waitFor(engine, [](const AnalysisState& s) {
+    return s.reference.has_value() && s.reference->index == 5;
+  }));
+  const auto s = engine.latest();
+  ASSERT_EQ(s->distances.size(), 9u);  // the series restart with the ring's snapshots
+  EXPECT_EQ(s->distances[5].d.distance, 0.0);
+  EXPECT_NEAR(s->distances[8].d.distance, f.distance(5, 8), kDistanceRelTol * 10.0);
+  ASSERT_TRUE(s->ring);
+  ASSERT_EQ(s->ring->distances.rows(), 9);
+  EXPECT_NEAR(s->ring->distances(2, 7), f.distance(2, 7), kDistanceRelTol * 10.0);
+  engine.pinReference(100);  // never recorded: a message, nothing pinned
+  ASSERT_TRUE(waitFor(engine, [](const AnalysisState& st) {
+    return st.message.find("snapshot 100 is no longer in the ring") != std::string::npos;
+  }));
+  EXPECT_EQ(engine.latest()->pinned.size(), 1u);
+  engine.stop();
+  engine.pinReference(4);  // after stop(): dropped, returns at once
+  EXPECT_EQ(engine.latest()->pinned.size(), 1u);
+}
+
 TEST(AnalysisEngine, StopWithoutFinishJoinsPromptly) {
   const Fixture f(6);
   AnalysisEngine engine(f.mlp, f.options(10), f.inputs, f.labels);
