@@ -8,6 +8,7 @@
 #include "core/config/run_config.h"
 #include "ui/app_settings.h"
 #include "ui/main_window.h"
+#include "ui/plot_exporter.h"
 #include "ui/run_controller.h"
 
 namespace driftscope::app {
@@ -33,12 +34,18 @@ int guiMain(int argc, char** argv) {
       QStringLiteral("With --start: when the run ends, save the window to FILE.png and quit "
                      "(for the docs)."),
       QStringLiteral("FILE.png"));
+  QCommandLineOption exportOption(
+      QStringLiteral("export"),
+      QStringLiteral("With --start: when the run ends, export everything to DIR (as File > "
+                     "Export all) and quit; exit code 1 if the export fails."),
+      QStringLiteral("DIR"));
   QCommandLineOption themeOption(QStringLiteral("theme"),
                                  QStringLiteral("light or dark (default: the last one used)."),
                                  QStringLiteral("THEME"));
   parser.addOption(configOption);
   parser.addOption(startOption);
   parser.addOption(screenshotOption);
+  parser.addOption(exportOption);
   parser.addOption(themeOption);
   parser.process(app);
 
@@ -76,6 +83,20 @@ int guiMain(int argc, char** argv) {
         std::cerr << (ok ? "saved " : "could not save ") << file.toStdString() << "\n";
         QApplication::exit(ok ? 0 : 1);
       });
+    });
+  }
+  if (parser.isSet(exportOption)) {
+    const QString dir = parser.value(exportOption);
+    ui::PlotExporter* exporter = window.exporter();
+    QObject::connect(window.controller(), &ui::RunController::finished, &window,
+                     [exporter, dir] { exporter->exportAllTo(dir); });
+    QObject::connect(exporter, &ui::PlotExporter::allExported, &window, [](const QString& d) {
+      std::cerr << "exported " << d.toStdString() << "\n";
+      QApplication::exit(0);
+    });
+    QObject::connect(exporter, &ui::PlotExporter::failed, &window, [](const QString& m) {
+      std::cerr << "driftscope: " << m.toStdString() << "\n";
+      QApplication::exit(1);
     });
   }
   return app.exec();

@@ -415,12 +415,9 @@ void AnalysisEngine::threadMain() {
       lastFull = Clock::now();
       ringChanged = false;
     }
-    // Paused (or between runs of the loop with nothing queued): catch up a few skipped
-    // function distances at a time, so a stop or a new snapshot is never kept waiting long.
-    if (!haveJob && !m_functionSkipped.empty() && !m_liveBudget.active()) {
-      catchUpFunctionDistances(8);
-      unpublished = true;
-    }
+    // Between snapshots, the function distances still queued advance within the budget
+    // (a few at a time when it does not limit, so a stop is never kept waiting long).
+    if (!haveJob && advanceFunctionQueue()) unpublished = true;
     // At most ~30 publications a second, however fast snapshots arrive; none when idle.
     if (unpublished && std::chrono::duration<double>(Clock::now() - lastPublish).count() >= 0.03) {
       publish();
@@ -460,31 +457,24 @@ DistanceRecord AnalysisEngine::measure(const float* w, const SnapshotMeta& meta,
 void AnalysisEngine::processSnapshot(const Pending& p) {
   const float* w = p.params.data();
   if (!m_ring.hasReference()) adoptReference(w, p.meta);
+  // A snapshot still waiting for its function distance gets it before the ring drops it,
+  // so function.csv has a row for every snapshot whatever the budget.
+  if (m_ring.size() == m_ring.capacity() && !m_functionQueue.empty()) {
+    const int victim = (m_ring.newestSlot() + 1) % m_ring.capacity();
+    if (m_ring.slotMeta(victim).index == m_functionQueue.front().index) {
+      computeFunctionDistances(1);
+    }
+  }
   const int slot = m_ring.push(w, p.meta);
   // The Gram row waits for the next ring analysis, which computes all waiting rows in one
   // pass over the ring (DistanceMatrix::addSnapshots).
   if (std::find(m_gramPending.begin(), m_gramPending.end(), slot) == m_gramPending.end()) {
     m_gramPending.push_back(slot);
   }
-  const auto t0 = Clock::now();
-  const bool align = m_options.alignEvery > 0 && p.meta.index % m_options.alignEvery == 0 &&
-                     m_liveBudget.allows(t0);
+  const bool align = m_options.alignEvery > 0 && p.meta.index % m_options.alignEvery == 0;
   m_distances.push_back(measure(w, p.meta, align));
-  if (align) m_liveBudget.charge(secondsSince(t0), Clock::now());  // one thread
-  const auto t1 = Clock::now();
-  if (m_liveBudget.allows(t1)) {
-    const FunctionDistance fd =
-        functionDistance(m_mlp, m_functionRef, w, m_evalInputs, m_workspace);
-    m_function.push_back({p.meta, fd.disagreement, fd.kl});
-    m_liveBudget.charge(secondsSince(t1), Clock::now());  // one thread
-  } else {
-    m_functionSkipped.push_back(p.meta);
-    // Forget the skipped snapshots that have left the ring (bounded list on long runs).
-    if (m_functionSkipped.size() > 2 * static_cast<std::size_t>(m_ring.capacity())) {
-      std::erase_if(m_functionSkipped,
-                    [&](const SnapshotMeta& m) { return m_ring.slotOfIndex(m.index) < 0; });
-    }
-  }
+  m_functionQueue.push_back(p.meta);
+  advanceFunctionQueue();
   for (std::size_t k = 0; k < m_pinned.size(); ++k) {
     m_pinned[k].points.push_back({p.meta.step - m_pinned[k].reference.step,
                                   l2Distance(m_pinnedWeights[k].data(), w, m_ring.paramCount())});
@@ -541,7 +531,7 @@ void AnalysisEngine::changeReference(int snapshotIndex) {
   // the ring: the series restart with the snapshots the ring still holds.
   m_distances.clear();
   m_function.clear();
-  m_functionSkipped.clear();
+  m_functionQueue.clear();
   for (int s : slots) {
     const SnapshotMeta& meta = m_ring.slotMeta(s);
     const bool align = m_options.alignEvery > 0 && meta.index % m_options.alignEvery == 0;
@@ -566,29 +556,55 @@ void AnalysisEngine::updateBudgets(RunPhase phase) {
   if (m_pathBudget.active() != training) m_pathBudget.setActive(training, now);
 }
 
-void AnalysisEngine::catchUpFunctionDistances(std::size_t maxCount) {
-  if (m_functionSkipped.empty()) return;
+void AnalysisEngine::computeFunctionDistances(std::size_t count) {
+  count = std::min(count, m_functionQueue.size());
+  if (count == 0) return;
   std::vector<FunctionRecord> added;
-  std::size_t done = 0;
-  for (; done < m_functionSkipped.size() && added.size() < maxCount; ++done) {
-    const SnapshotMeta& meta = m_functionSkipped[done];
+  std::vector<int> slots;
+  for (std::size_t k = 0; k < count; ++k) {
+    const SnapshotMeta meta = m_functionQueue.front();
+    m_functionQueue.pop_front();
     const int slot = m_ring.slotOfIndex(meta.index);
-    if (slot < 0) continue;  // left the ring before there was time for it
-    const FunctionDistance fd =
-        functionDistance(m_mlp, m_functionRef, m_ring.slotData(slot), m_evalInputs, m_workspace);
-    added.push_back({meta, fd.disagreement, fd.kl});
+    if (slot < 0) continue;  // cannot happen: the ring computes it before dropping it
+    added.push_back({meta, 0.0, 0.0});
+    slots.push_back(slot);
   }
-  m_functionSkipped.erase(m_functionSkipped.begin(),
-                          m_functionSkipped.begin() + static_cast<std::ptrdiff_t>(done));
-  if (added.empty()) return;
-  // Merge into the series, which stays in snapshot order.
-  std::vector<FunctionRecord> all(m_function.begin(), m_function.end());
-  all.insert(all.end(), added.begin(), added.end());
-  std::stable_sort(all.begin(), all.end(), [](const FunctionRecord& a, const FunctionRecord& b) {
-    return a.meta.index < b.meta.index;
-  });
-  m_function.clear();
-  for (const FunctionRecord& r : all) m_function.push_back(r);
+  // Independent snapshots: tasks take every k-th one, each with its own workspace.
+  const int n = static_cast<int>(added.size());
+  const int tasks = std::min(n, m_parallel.threads());
+  std::vector<MlpWorkspace> workspaces(static_cast<std::size_t>(tasks));
+  auto task = [&](int t) {
+    MlpWorkspace& ws = workspaces[static_cast<std::size_t>(t)];
+    for (int k = t; k < n; k += tasks) {
+      const FunctionDistance fd = functionDistance(
+          m_mlp, m_functionRef, m_ring.slotData(slots[static_cast<std::size_t>(k)]),
+          m_evalInputs, ws);
+      added[static_cast<std::size_t>(k)].disagreement = fd.disagreement;
+      added[static_cast<std::size_t>(k)].kl = fd.kl;
+    }
+  };
+  if (tasks == 1) {
+    task(0);
+  } else {
+    m_parallel.forEach(tasks, task);
+  }
+  for (const FunctionRecord& r : added) m_function.push_back(r);
+}
+
+bool AnalysisEngine::advanceFunctionQueue() {
+  if (m_functionQueue.empty()) return false;
+  if (!m_liveBudget.active() || m_liveBudget.unlimited()) {
+    computeFunctionDistances(8);
+    return true;
+  }
+  bool any = false;
+  while (!m_functionQueue.empty() && m_liveBudget.allows(Clock::now())) {
+    const auto t0 = Clock::now();
+    computeFunctionDistances(1);  // one thread
+    m_liveBudget.charge(secondsSince(t0), Clock::now());
+    any = true;
+  }
+  return any;
 }
 
 AnalysisEngine::RingJob AnalysisEngine::makeRingJob(bool withPath) const {
@@ -713,7 +729,7 @@ bool AnalysisEngine::collectRingResult() {
 
 void AnalysisEngine::finalAnalysis() {
   if (m_ring.empty()) return;
-  catchUpFunctionDistances(m_functionSkipped.size());
+  computeFunctionDistances(m_functionQueue.size());
   flushGramRows();
   RingOutput out = computeRingAnalysis(makeRingJob(true), m_parallel);
   m_ringAnalysis = std::move(out.analysis);

@@ -6,10 +6,11 @@
 // buffer and returns; it waits only if kMaxPending snapshots are already queued
 // (backpressure instead of silent loss). Epoch metrics, progress, learning-rate changes
 // and the phase are handed over the same way and cost a short lock.
-// Analysis thread: per snapshot (cheap, O(P)): ring push, distance breakdown, and within
-// the live budget the aligned distance every `alignEvery` snapshots and the function-space
-// distance (otherwise caught up later, see below). The Gram rows of new snapshots (O(C·P)
-// each) are computed together, in one pass over the ring, before each ring analysis.
+// Analysis thread: per snapshot: ring push, distance breakdown, the aligned distance every
+// `alignEvery` snapshots, and the function-space distance (a forward pass of the
+// evaluation subset) through a queue that advances, oldest first, within the live budget.
+// The Gram rows of new snapshots (O(C·P) each) are computed together, in one pass over
+// the ring, before each ring analysis.
 // Ring worker thread: the expensive ring analyses (heatmap, PCA, MSD fit, alignment of
 // the newest snapshot, linear path) on a copy of what they need (C x C Gram, reference,
 // newest snapshot), at most every `fullAnalysisSeconds`; snapshots never wait for them,
@@ -19,9 +20,10 @@
 // the evaluation subset) on another, each at half of options.liveRate(), so watching a
 // run costs it a few percent (docs/benchmarks.md). A ring analysis the path budget cannot
 // afford keeps the previous path (its endpoint is AnalysisState::ring->pathSnapshot).
-// Paused or finished, the budgets do not limit; the final analysis, exports and session
-// saves (runWithRing) first compute the function distances skipped for snapshots still
-// in the ring, so function.csv lacks only snapshots that left the ring before that.
+// Paused or finished, the budgets do not limit. A queued function distance is computed at
+// the latest when its snapshot is about to leave the ring, and the final analysis, exports
+// and session saves (runWithRing) empty the queue first: the recorded series are complete
+// and the same whatever the timing; only how fresh the live views are depends on it.
 // Publication at most every ~30 ms, only when something changed.
 // Readers: latest() from any thread; it only copies a shared_ptr under m_publishedMutex
 // (never held while a state is built or destroyed). Not std::atomic<std::shared_ptr>:
@@ -164,7 +166,9 @@ class AnalysisEngine {
   void changeReference(int snapshotIndex);
   void pin(int slot);
   RingJob makeRingJob(bool withPath) const;
-  void catchUpFunctionDistances(std::size_t maxCount);
+  // The function distances of the first `count` queued snapshots, in order (parallel).
+  void computeFunctionDistances(std::size_t count);
+  bool advanceFunctionQueue();  // within the live budget; true when some were computed
   void flushGramRows();
   void updateBudgets(RunPhase phase);
   RingOutput computeRingAnalysis(const RingJob& job, ParallelContext& parallel) const;
@@ -228,7 +232,7 @@ class AnalysisEngine {
   std::uint64_t m_version = 0;
   CpuBudget m_liveBudget;  // function distances, ring analyses
   CpuBudget m_pathBudget;  // linear path (and the newest snapshot's alignment)
-  std::vector<SnapshotMeta> m_functionSkipped;  // snapshots without a function distance
+  std::deque<SnapshotMeta> m_functionQueue;  // snapshots awaiting their function distance
 
   // Ring worker: one job at a time, under m_ringMutex.
   std::mutex m_ringMutex;

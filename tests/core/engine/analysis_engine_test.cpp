@@ -349,14 +349,25 @@ TEST(AnalysisOptions, LiveRateIsTheShareOfTrainingThreadsPlusIdleCores) {
   EXPECT_EQ(o.liveRate(), std::numeric_limits<double>::infinity());
 }
 
-// A budget of zero (no share, no idle core) lets nothing optional run while training:
-// the function distances and ring analyses wait, and finish() computes them for the
-// snapshots still in the ring, equal to a direct computation and in snapshot order.
+void zeroBudgetRun(int threads);
+
+// A budget of zero (no share, no idle core) lets nothing optional run while training: the
+// function distances wait in their queue (computed only for snapshots about to leave the
+// ring) and no ring analysis runs; finish() completes them. Every snapshot ends up with
+// its function distance, equal to a direct computation, in snapshot order.
 TEST(AnalysisEngine, ZeroLiveBudgetDefersOptionalAnalysesUntilFinish) {
+  for (const int threads : {1, 2}) {
+    SCOPED_TRACE(threads);
+    zeroBudgetRun(threads);
+  }
+}
+
+void zeroBudgetRun(int threads) {
   const Fixture f(10);
   AnalysisOptions o = f.options(6);
   o.liveShare = 0.0;
-  o.hardwareThreads = 1;
+  o.threads = threads;
+  o.hardwareThreads = threads;
   ASSERT_EQ(o.liveRate(), 0.0);
   AnalysisEngine engine(f.mlp, o, f.inputs, f.labels);
   engine.setPhase(RunPhase::kRecording);
@@ -366,20 +377,20 @@ TEST(AnalysisEngine, ZeroLiveBudgetDefersOptionalAnalysesUntilFinish) {
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a ring job would be due
   {
     const auto s = engine.latest();
-    EXPECT_EQ(s->function.size(), 0u);
+    EXPECT_EQ(s->function.size(), 4u) << "only 0..3, which left the ring of 6";
     EXPECT_FALSE(s->ring) << "no ring analysis within a zero budget";
   }
   engine.setPhase(RunPhase::kFinished);
   engine.finish();
   const auto s = engine.latest();
-  ASSERT_EQ(s->function.size(), 6u) << "the snapshots still in the ring (4..9)";
+  ASSERT_EQ(s->function.size(), 10u);
   MlpWorkspace ws;
   const FunctionReference ref = makeFunctionReference(f.mlp, f.snapshots[0].data(), f.inputs, ws);
-  for (int k = 0; k < 6; ++k) {
+  for (int k = 0; k < 10; ++k) {
     const FunctionRecord& r = s->function[static_cast<std::size_t>(k)];
-    EXPECT_EQ(r.meta.index, 4 + k);
+    EXPECT_EQ(r.meta.index, k);
     const FunctionDistance fd =
-        functionDistance(f.mlp, ref, f.snapshots[static_cast<std::size_t>(4 + k)].data(), f.inputs, ws);
+        functionDistance(f.mlp, ref, f.snapshots[static_cast<std::size_t>(k)].data(), f.inputs, ws);
     EXPECT_EQ(r.disagreement, fd.disagreement) << k;
     EXPECT_NEAR(r.kl, fd.kl, 1e-12) << k;
   }
