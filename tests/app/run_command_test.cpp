@@ -3,10 +3,12 @@
 // with snapshots.npy / reference.npy.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -252,6 +254,43 @@ TEST_F(RunCommand, DivergenceExitsThreeAndKeepsWhatWasRecorded) {
   ASSERT_TRUE(snaps);
   for (float v : snaps->data) ASSERT_TRUE(std::isfinite(v));
 }
+
+#ifdef DRIFTSCOPE_TEST_FIGURES
+std::string fileText(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The window (`--start --export DIR`, offscreen) runs the same engine as `driftscope run`
+// and writes the same folder: the same files, and for the same config the same weights
+// and the same recorded series byte for byte, although the window's live analyses ran
+// under the live budget and caught up at the end (timing must not change the outputs).
+TEST_F(RunCommand, WindowExportWritesTheSameFilesAsTheHeadlessRun) {
+  const fs::path headless = m_dir / "headless";
+  const fs::path window = m_dir / "window";
+  const ProcessResult r = runDriftscope(
+      "--out " + headless.string() +
+      " --layers 784,24,10 --epochs 4 --burn-in 1 --record-every 10 --capacity 12"
+      " --baseline-samples 20 --align-every 3 --eval-subset 300 --live-share 0 -q");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  const ProcessResult g = testing::runDriftscopeCli(
+      "--config " + (headless / "config.json").string() + " --start --export " +
+      window.string() + " -platform offscreen");
+  ASSERT_EQ(g.exitCode, 0) << g.output;
+  std::vector<std::string> a, b;
+  for (const auto& e : fs::directory_iterator(headless)) a.push_back(e.path().filename());
+  for (const auto& e : fs::directory_iterator(window)) b.push_back(e.path().filename());
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  EXPECT_EQ(a, b);
+  for (const char* same : {"reference.npy", "snapshots.npy", "distance.csv", "function.csv",
+                           "heatmap.csv", "pca.csv", "msd.csv", "path.csv", "baseline.csv"}) {
+    EXPECT_EQ(fileText(headless / same), fileText(window / same)) << same;
+  }
+  EXPECT_EQ(readCsv(window / "function.csv").rows.size(),
+            readCsv(window / "distance.csv").rows.size());
+}
+#endif
 
 }  // namespace
 }  // namespace driftscope
