@@ -11,8 +11,11 @@
 # "with": a snapshot every epoch (record_every = steps per epoch of the embedded MNIST,
 # 8,000 samples / batch 64 = 125), burn-in 0, all analyses at their defaults.
 # "without": the same run with burn-in = epochs - 1 (recording starts at the last epoch).
+# --gui: "without" is the headless run WITH recording and "with" the same configuration in
+# the window (QT_QPA_PLATFORM=offscreen, all six plots live, `--start --export DIR`), so
+# the overhead column is what the window costs over `driftscope run`.
 #
-# Usage: bench/recording_overhead.sh [--threads N] [--pairs N] [--full] [--share S]
+# Usage: bench/recording_overhead.sh [--threads N] [--pairs N] [--full] [--share S] [--gui]
 #                                     [--build-dir DIR] [--keep DIR]
 # Default: 2 threads, 3 pairs, 44 epochs (~1 min a pair); --full runs 560 epochs
 # (~3 min a pair at 2 threads). Build first: cmake --build --preset release
@@ -23,6 +26,7 @@ build_dir="$root/build/release"
 threads=2
 pairs=3
 full=0
+gui=0
 share=""
 keep=""
 while (($#)); do
@@ -30,6 +34,7 @@ while (($#)); do
     --threads) threads="$2"; shift 2 ;;
     --pairs) pairs="$2"; shift 2 ;;
     --full) full=1; shift ;;
+    --gui) gui=1; shift ;;
     --share) share="$2"; shift 2 ;;
     --build-dir) build_dir="$2"; shift 2 ;;
     --keep) keep="$2"; shift 2 ;;
@@ -59,6 +64,7 @@ window() {
 
 echo "# recording overhead: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
 echo "# threads $threads, epochs $epochs, pairs $pairs, share ${share:-default}," \
+     "$( ((gui)) && echo "window vs headless (both recording)," || echo "recording vs not,")" \
      "load at start: $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%F %H:%M UTC')"
 printf '| pair | order | without: early | with: early | overhead |'
 ((full)) && printf ' without: full | with: full | overhead |'
@@ -72,7 +78,15 @@ for ((k = 1; k <= pairs; k++)); do
   for mode in "${order[@]}"; do
     out="$work/$mode-$k"
     rm -rf "$out"
-    if [[ $mode == with ]]; then
+    if ((gui)) && [[ $mode == with ]]; then
+      # The window with the configuration of a headless recording run (made once).
+      config="$work/gui-config/config.json"
+      if [[ ! -f "$config" ]]; then
+        "$app" run --out "$work/gui-config" "${common[@]}" --burn-in 0 --epochs 2
+        sed -i "s/\"epochs\": 2,/\"epochs\": $epochs,/" "$config"
+      fi
+      QT_QPA_PLATFORM=offscreen "$app" --config "$config" --start --export "$out" 2>/dev/null
+    elif [[ $mode == with ]] || ((gui)); then
       "$app" run --out "$out" "${common[@]}" --burn-in 0
     else
       "$app" run --out "$out" "${common[@]}" --burn-in "$last"
