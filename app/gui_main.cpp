@@ -48,6 +48,11 @@ int guiMain(int argc, char** argv) {
   parser.addOption(exportOption);
   parser.addOption(themeOption);
   parser.process(app);
+  if (parser.isSet(exportOption) &&
+      (!parser.isSet(startOption) || parser.isSet(screenshotOption))) {
+    std::cerr << "driftscope: --export needs --start and cannot be combined with --screenshot\n";
+    return 2;
+  }
 
   ui::Theme theme = ui::AppSettings::theme();
   if (parser.isSet(themeOption)) {

@@ -11,6 +11,7 @@ namespace {
 constexpr int kRowUpdateChunks = 8;         // occupied slots per row update, split in 8 chunks
 constexpr int kGramTileRows = 64;           // G is tiled in 64 x 64 blocks for anchoredGram
 constexpr std::size_t kColumnBlock = 2048;  // parameters converted to double per pass
+constexpr std::size_t kMaxBatch = 64;       // new rows per pass of addSnapshots
 
 // G of rows minus a double anchor; tiles of G are the fixed units of parallel work.
 MatrixD anchoredGramImpl(const std::vector<const float*>& rows, std::size_t paramCount,
@@ -89,124 +90,101 @@ void DistanceMatrix::addSnapshot(int slot, const float* ringBlock, ParallelConte
 }
 
 void DistanceMatrix::updateRow(int slot, const float* ringBlock, ParallelContext* parallel) {
-  assert(hasAnchor() && "setAnchor() before addSnapshot()");
-  assert(slot >= 0 && slot < m_capacity && ringBlock != nullptr);
-  m_occupied[static_cast<std::size_t>(slot)] = 1;
-  std::vector<int> others;
-  others.reserve(static_cast<std::size_t>(m_capacity));
-  for (int j = 0; j < m_capacity; ++j) {
-    if (m_occupied[static_cast<std::size_t>(j)]) others.push_back(j);
-  }
-  const Eigen::Map<const Vector> newRow(row(ringBlock, slot), m_anchor.size());
-  const VectorD diff = newRow.cast<double>() - m_anchor;
-
-  // Each entry is accumulated by one task over fixed column blocks in a fixed order, so any
-  // thread count gives the same bits. Blocking keeps the block of (x - a) and of the anchor
-  // in cache while every other snapshot streams through once: the row costs one pass over
-  // the ring (C x P floats) instead of C passes over three P-long vectors.
-  const int n = static_cast<int>(others.size());
-  const int chunks = std::min(kRowUpdateChunks, n);
-  const std::size_t P = static_cast<std::size_t>(m_anchor.size());
-  auto chunkFn = [&](int c) {
-    const int begin = static_cast<int>(static_cast<long long>(n) * c / chunks);
-    const int end = static_cast<int>(static_cast<long long>(n) * (c + 1) / chunks);
-    std::vector<double> acc(static_cast<std::size_t>(end - begin), 0.0);
-    VectorD y(static_cast<Eigen::Index>(kColumnBlock));
-    for (std::size_t col = 0; col < P; col += kColumnBlock) {
-      const auto width = static_cast<Eigen::Index>(std::min(kColumnBlock, P - col));
-      const auto x = diff.segment(static_cast<Eigen::Index>(col), width);
-      const auto a = m_anchor.segment(static_cast<Eigen::Index>(col), width);
-      for (int k = begin; k < end; ++k) {
-        const int j = others[static_cast<std::size_t>(k)];
-        if (j == slot) continue;
-        // float -> double in a plain loop (vectorised by the compiler; Eigen's mixed-type
-        // cast inside a dot product falls back to scalar code), then a vectorised dot.
-        const float* src = row(ringBlock, j) + col;
-        double* dst = y.data();
-        for (Eigen::Index i = 0; i < width; ++i) dst[i] = static_cast<double>(src[i]);
-        acc[static_cast<std::size_t>(k - begin)] += x.dot(y.head(width) - a);
-      }
-    }
-    for (int k = begin; k < end; ++k) {
-      const int j = others[static_cast<std::size_t>(k)];
-      const double g = (j == slot) ? diff.squaredNorm() : acc[static_cast<std::size_t>(k - begin)];
-      m_gram(slot, j) = g;
-      m_gram(j, slot) = g;
-    }
-  };
-  if (parallel) {
-    parallel->forEach(chunks, chunkFn);
-  } else {
-    for (int c = 0; c < chunks; ++c) chunkFn(c);
-  }
+  addRows({slot}, ringBlock, parallel);
 }
 
 void DistanceMatrix::addSnapshots(const std::vector<int>& slots, const float* ringBlock,
                                   ParallelContext& parallel) {
-  assert(hasAnchor() && "setAnchor() before addSnapshots()");
+  // A slot written twice counts at its last position (its data is the later snapshot).
   std::vector<int> fresh;
   for (int s : slots) {
     assert(s >= 0 && s < m_capacity);
-    if (std::find(fresh.begin(), fresh.end(), s) == fresh.end()) fresh.push_back(s);
+    std::erase(fresh, s);
+    fresh.push_back(s);
   }
-  if (fresh.size() <= 1) {
-    if (!fresh.empty()) updateRow(fresh[0], ringBlock, &parallel);
-    return;
+  // Batches of kMaxBatch bound the memory; entries do not depend on the batching.
+  for (std::size_t b = 0; b < fresh.size(); b += kMaxBatch) {
+    const auto end = std::min(fresh.size(), b + kMaxBatch);
+    addRows(std::vector<int>(fresh.begin() + static_cast<std::ptrdiff_t>(b),
+                             fresh.begin() + static_cast<std::ptrdiff_t>(end)),
+            ringBlock, &parallel);
   }
-  for (int s : fresh) m_occupied[static_cast<std::size_t>(s)] = 1;
-  std::vector<int> occupied;
+}
+
+// The one kernel behind addSnapshot() and addSnapshots(). Entry (i, j) of a new slot i and
+// an older snapshot j (occupied before, or earlier in `fresh`) is the sum over fixed column
+// blocks, in order, of dot(x_i, y_j - a), where x_i = (row i - a) and y_j = row j, both
+// converted to double into 64-byte aligned buffers of the same layout; the diagonal is
+// ||row i - a||^2 over the whole vector. So every entry has the same bits however the
+// snapshots were batched and whatever the thread count (the tests check both). One pass
+// over the ring serves the whole batch: each snapshot j streams through once per block.
+void DistanceMatrix::addRows(const std::vector<int>& fresh, const float* ringBlock,
+                             ParallelContext* parallel) {
+  assert(hasAnchor() && "setAnchor() before adding snapshots");
+  assert(ringBlock != nullptr);
+  if (fresh.empty()) return;
+  std::vector<int> order(static_cast<std::size_t>(m_capacity), -1);  // position in fresh
+  for (std::size_t i = 0; i < fresh.size(); ++i) {
+    order[static_cast<std::size_t>(fresh[i])] = static_cast<int>(i);
+    m_occupied[static_cast<std::size_t>(fresh[i])] = 1;
+  }
+  std::vector<int> others;  // every occupied slot, the fresh ones included
+  others.reserve(static_cast<std::size_t>(m_capacity));
   for (int j = 0; j < m_capacity; ++j) {
-    if (m_occupied[static_cast<std::size_t>(j)]) occupied.push_back(j);
+    if (m_occupied[static_cast<std::size_t>(j)]) others.push_back(j);
   }
   const int k = static_cast<int>(fresh.size());
-  const int n = static_cast<int>(occupied.size());
+  const int n = static_cast<int>(others.size());
+  const int chunks = std::min(kRowUpdateChunks, n);
   const std::size_t P = paramCount();
-  // rows(i, :) = <fresh_i - a, occupied_j - a> for all j. The occupied slots are split in
-  // fixed tiles of kGramTileRows columns (independent of the thread count); each tile is
-  // one task that streams its snapshots once, in double, against all k fresh rows.
-  MatrixD rows(k, n);
-  const int tiles = (n + kGramTileRows - 1) / kGramTileRows;
-  auto fill = [&](MatrixD& dst, const std::vector<int>& from, int first, int count,
-                  std::size_t col, Eigen::Index width) {
-    for (int r = 0; r < count; ++r) {
-      const Eigen::Map<const Vector> src(
-          row(ringBlock, from[static_cast<std::size_t>(first + r)]) + col, width);
-      dst.row(r).head(width) =
-          (src.cast<double>() - m_anchor.segment(static_cast<Eigen::Index>(col), width))
-              .transpose();
-    }
-  };
-  parallel.forEach(tiles, [&](int t) {
-    const int j0 = t * kGramTileRows;
-    const int nj = std::min(kGramTileRows, n - j0);
-    MatrixD tile = MatrixD::Zero(k, nj);
-    MatrixD di(k, static_cast<Eigen::Index>(kColumnBlock));
-    MatrixD dj(nj, static_cast<Eigen::Index>(kColumnBlock));
+  // acc(i, c) for fresh row i and occupied column c (only the pairs computed here).
+  MatrixD acc = MatrixD::Zero(k, n);
+  auto chunkFn = [&](int c) {
+    const int begin = static_cast<int>(static_cast<long long>(n) * c / chunks);
+    const int end = static_cast<int>(static_cast<long long>(n) * (c + 1) / chunks);
+    RowMatrixD x(k, static_cast<Eigen::Index>(kColumnBlock));
+    VectorD y(static_cast<Eigen::Index>(kColumnBlock));
     for (std::size_t col = 0; col < P; col += kColumnBlock) {
       const auto width = static_cast<Eigen::Index>(std::min(kColumnBlock, P - col));
-      fill(di, fresh, 0, k, col, width);
-      fill(dj, occupied, j0, nj, col, width);
-      tile.noalias() += di.leftCols(width) * dj.leftCols(width).transpose();
+      const auto a = m_anchor.segment(static_cast<Eigen::Index>(col), width);
+      for (int i = 0; i < k; ++i) {
+        const float* src = row(ringBlock, fresh[static_cast<std::size_t>(i)]) + col;
+        double* dst = x.row(i).data();
+        for (Eigen::Index t = 0; t < width; ++t) dst[t] = static_cast<double>(src[t]);
+        x.row(i).head(width) -= a.transpose();
+      }
+      for (int cj = begin; cj < end; ++cj) {
+        const int j = others[static_cast<std::size_t>(cj)];
+        const int pj = order[static_cast<std::size_t>(j)];  // -1: an older snapshot
+        // float -> double in a plain loop (vectorised by the compiler; Eigen's mixed-type
+        // cast inside a dot product falls back to scalar code), then vectorised dots.
+        const float* src = row(ringBlock, j) + col;
+        double* dst = y.data();
+        for (Eigen::Index t = 0; t < width; ++t) dst[t] = static_cast<double>(src[t]);
+        const auto yj = y.head(width) - a;
+        for (int i = 0; i < k; ++i) {
+          if (pj >= i) continue;  // itself, or a later fresh one (which takes this pair)
+          acc(i, cj) += x.row(i).head(width).dot(yj.transpose());
+        }
+      }
     }
-    rows.middleCols(j0, nj) = tile;  // disjoint columns: no race
-  });
-  std::vector<int> column(static_cast<std::size_t>(m_capacity), -1);
-  for (int j = 0; j < n; ++j) column[static_cast<std::size_t>(occupied[static_cast<std::size_t>(j)])] = j;
+  };
+  if (parallel && chunks > 1) {
+    parallel->forEach(chunks, chunkFn);
+  } else {
+    for (int c = 0; c < chunks; ++c) chunkFn(c);
+  }
   for (int i = 0; i < k; ++i) {
     const int si = fresh[static_cast<std::size_t>(i)];
-    for (int j = 0; j < n; ++j) {
-      const int sj = occupied[static_cast<std::size_t>(j)];
-      m_gram(si, sj) = m_gram(sj, si) = rows(i, j);
+    for (int cj = 0; cj < n; ++cj) {
+      const int j = others[static_cast<std::size_t>(cj)];
+      const int pj = order[static_cast<std::size_t>(j)];
+      if (pj >= i) continue;
+      m_gram(si, j) = m_gram(j, si) = acc(i, cj);
     }
-  }
-  // Pairs of fresh slots were computed twice (as (a, b) and (b, a)); keep one value so G
-  // is exactly symmetric.
-  for (int a = 0; a < k; ++a) {
-    for (int b = a + 1; b < k; ++b) {
-      const int sa = fresh[static_cast<std::size_t>(a)];
-      const int sb = fresh[static_cast<std::size_t>(b)];
-      m_gram(sb, sa) = m_gram(sa, sb) = rows(a, column[static_cast<std::size_t>(sb)]);
-    }
+    const Eigen::Map<const Vector> r(row(ringBlock, si), m_anchor.size());
+    const VectorD diff = r.cast<double>() - m_anchor;
+    m_gram(si, si) = diff.squaredNorm();
   }
 }
 

@@ -16,10 +16,12 @@ namespace driftscope {
 
 // Gram matrix of the anchored snapshots, for the ring of a RingBuffer: `capacity` slots,
 // slot s stored as row s of the caller's C x P float block, slots reused cyclically.
-// Updated incrementally: adding a snapshot computes one row of G, O(C·P).
+// Updated incrementally: adding a snapshot computes one row of G, O(C·P); a batch of new
+// snapshots is added in one pass over the ring. Every entry has the same bits however the
+// snapshots were batched and whatever the thread count.
 // Invariants: G is symmetric; G(i, j) is meaningful iff both slots are occupied; an entry
 // of an occupied slot was computed from the block row as it was when the slot was added,
-// so the caller must call addSnapshot() after EVERY write of a slot's row.
+// so every written slot must be added (addSnapshot or addSnapshots) before G is read.
 // Thread-safety: not internally synchronised. Const methods may run concurrently with each
 // other; a mutation needs exclusive access (the analysis task owns it).
 class DistanceMatrix {
@@ -41,11 +43,11 @@ class DistanceMatrix {
   void addSnapshot(int slot, const float* ringBlock);
   void addSnapshot(int slot, const float* ringBlock, ParallelContext& parallel);
 
-  // Several slots written since their rows were last computed (a batch of new snapshots):
-  // marks them occupied and computes their rows of G against every occupied slot, all in
-  // one pass over the ring as blocked matrix products, so a batch of k costs much less
-  // than k addSnapshot() calls (those stream the whole ring once each). Same numbers as
-  // addSnapshot() up to rounding; G stays exactly symmetric. Duplicates are ignored.
+  // Several slots written since their rows were last computed (a batch of new snapshots,
+  // in the order they were written; a slot listed twice counts at its last position):
+  // marks them occupied and computes their rows of G against every occupied slot in one
+  // pass over the ring per 64 new rows, so a batch costs far less memory traffic than
+  // one addSnapshot() per slot. Bitwise the same G as those addSnapshot() calls in order.
   void addSnapshots(const std::vector<int>& slots, const float* ringBlock,
                     ParallelContext& parallel);
 
@@ -64,6 +66,7 @@ class DistanceMatrix {
  private:
   const float* row(const float* ringBlock, int slot) const;
   void updateRow(int slot, const float* ringBlock, ParallelContext* parallel);
+  void addRows(const std::vector<int>& fresh, const float* ringBlock, ParallelContext* parallel);
 
   int m_capacity;
   VectorD m_anchor;  // empty until setAnchor()

@@ -51,6 +51,7 @@ AnalysisOptions AnalysisOptions::fromConfig(const RunConfig& c) {
 
 double AnalysisOptions::liveRate() const {
   if (liveShare >= 1.0) return std::numeric_limits<double>::infinity();
+  if (!(liveShare > 0.0)) return 0.0;  // only when paused and at the end
   const int hw = hardwareThreads > 0 ? hardwareThreads : ParallelContext::hardwareThreads();
   const int idle = std::max(0, hw - threads);
   return std::max(0.0, liveShare) * threads + idle;
@@ -108,6 +109,10 @@ void AnalysisEngine::joinAnalysisThread() {
 }
 
 void AnalysisEngine::finish() {
+  // Never started: the work runs on the caller, serialised with late requests from the
+  // moment they can see m_finishRequested.
+  std::unique_lock<std::mutex> inlineLock(m_inlineTaskMutex, std::defer_lock);
+  if (!m_started.load()) inlineLock.lock();
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     if (m_stopRequested) return;  // abandoned: nothing more to analyse
@@ -117,8 +122,6 @@ void AnalysisEngine::finish() {
   if (m_started.load()) {
     joinAnalysisThread();
   } else {
-    // Never started: do the work on the caller, serialised with late requests.
-    std::lock_guard<std::mutex> inlineLock(m_inlineTaskMutex);
     threadMain();
   }
   stopRingWorker();
@@ -350,7 +353,8 @@ void AnalysisEngine::threadMain() {
       m_wake.wait_for(
           lock, idle ? std::chrono::milliseconds(100) : std::chrono::milliseconds(20), [&] {
             return !m_pending.empty() || m_referenceRequest >= 0 || !m_ringTasks.empty() ||
-                   !m_pinRequests.empty() || m_finishRequested || m_stopRequested || m_dirty;
+                   !m_pinRequests.empty() || m_finishRequested || m_stopRequested || m_dirty ||
+                   (!m_functionQueue.empty() && !m_liveBudget.active());  // paused catch-up
           });
       if (m_stopRequested) return;
       unpublished = unpublished || m_dirty;
@@ -415,9 +419,9 @@ void AnalysisEngine::threadMain() {
       lastFull = Clock::now();
       ringChanged = false;
     }
-    // Between snapshots, the function distances still queued advance within the budget
-    // (a few at a time when it does not limit, so a stop is never kept waiting long).
-    if (!haveJob && advanceFunctionQueue()) unpublished = true;
+    // Then the function distances still queued advance within the budget, a few at a time
+    // (so new snapshots, a stop or a publication are never kept waiting long).
+    if (advanceFunctionQueue()) unpublished = true;
     // At most ~30 publications a second, however fast snapshots arrive; none when idle.
     if (unpublished && std::chrono::duration<double>(Clock::now() - lastPublish).count() >= 0.03) {
       publish();
@@ -462,19 +466,20 @@ void AnalysisEngine::processSnapshot(const Pending& p) {
   if (m_ring.size() == m_ring.capacity() && !m_functionQueue.empty()) {
     const int victim = (m_ring.newestSlot() + 1) % m_ring.capacity();
     if (m_ring.slotMeta(victim).index == m_functionQueue.front().index) {
+      const auto t0 = Clock::now();
       computeFunctionDistances(1);
+      m_liveBudget.charge(secondsSince(t0), Clock::now());  // forced, but counted
     }
   }
   const int slot = m_ring.push(w, p.meta);
   // The Gram row waits for the next ring analysis, which computes all waiting rows in one
   // pass over the ring (DistanceMatrix::addSnapshots).
-  if (std::find(m_gramPending.begin(), m_gramPending.end(), slot) == m_gramPending.end()) {
-    m_gramPending.push_back(slot);
-  }
+  // (A reused slot moves to the end: the order is that of the snapshots it now holds.)
+  std::erase(m_gramPending, slot);
+  m_gramPending.push_back(slot);
   const bool align = m_options.alignEvery > 0 && p.meta.index % m_options.alignEvery == 0;
   m_distances.push_back(measure(w, p.meta, align));
-  m_functionQueue.push_back(p.meta);
-  advanceFunctionQueue();
+  m_functionQueue.push_back(p.meta);  // advanced by threadMain, after the ring analyses
   for (std::size_t k = 0; k < m_pinned.size(); ++k) {
     m_pinned[k].points.push_back({p.meta.step - m_pinned[k].reference.step,
                                   l2Distance(m_pinnedWeights[k].data(), w, m_ring.paramCount())});
@@ -561,20 +566,26 @@ void AnalysisEngine::computeFunctionDistances(std::size_t count) {
   if (count == 0) return;
   std::vector<FunctionRecord> added;
   std::vector<int> slots;
+  // Queued snapshots are in the ring, oldest first, in the ring's chronological order.
+  const std::vector<int> chrono = m_ring.chronological();
+  std::size_t c = 0;
   for (std::size_t k = 0; k < count; ++k) {
     const SnapshotMeta meta = m_functionQueue.front();
     m_functionQueue.pop_front();
-    const int slot = m_ring.slotOfIndex(meta.index);
-    if (slot < 0) continue;  // cannot happen: the ring computes it before dropping it
+    while (c < chrono.size() && m_ring.slotMeta(chrono[c]).index < meta.index) ++c;
+    if (c == chrono.size() || m_ring.slotMeta(chrono[c]).index != meta.index) {
+      continue;  // cannot happen: the ring computes it before dropping it
+    }
+    const int slot = chrono[c];
     added.push_back({meta, 0.0, 0.0});
     slots.push_back(slot);
   }
   // Independent snapshots: tasks take every k-th one, each with its own workspace.
   const int n = static_cast<int>(added.size());
   const int tasks = std::min(n, m_parallel.threads());
-  std::vector<MlpWorkspace> workspaces(static_cast<std::size_t>(tasks));
+  std::vector<MlpWorkspace> workspaces(static_cast<std::size_t>(tasks > 1 ? tasks : 0));
   auto task = [&](int t) {
-    MlpWorkspace& ws = workspaces[static_cast<std::size_t>(t)];
+    MlpWorkspace& ws = tasks > 1 ? workspaces[static_cast<std::size_t>(t)] : m_workspace;
     for (int k = t; k < n; k += tasks) {
       const FunctionDistance fd = functionDistance(
           m_mlp, m_functionRef, m_ring.slotData(slots[static_cast<std::size_t>(k)]),
@@ -597,8 +608,12 @@ bool AnalysisEngine::advanceFunctionQueue() {
     computeFunctionDistances(8);
     return true;
   }
+  // At most 8 per call, and none after 50 ms, even with credit to spare.
   bool any = false;
-  while (!m_functionQueue.empty() && m_liveBudget.allows(Clock::now())) {
+  const auto start = Clock::now();
+  for (int k = 0; k < 8 && !m_functionQueue.empty() && m_liveBudget.allows(Clock::now()) &&
+                  secondsSince(start) < 0.05;
+       ++k) {
     const auto t0 = Clock::now();
     computeFunctionDistances(1);  // one thread
     m_liveBudget.charge(secondsSince(t0), Clock::now());

@@ -65,8 +65,9 @@ struct AnalysisOptions {
   double fullAnalysisSeconds = 0.5;
   // While training runs, the optional live analyses (function-space distance per snapshot,
   // the ring analyses, the linear path) may use this share of the training threads' CPU
-  // time, plus any core training leaves idle (see liveRate()); >= 1: no limit. Skipped
-  // work is caught up when training pauses or ends and before exports (see CpuBudget).
+  // time, plus any core training leaves idle (see liveRate()); >= 1: no limit; 0: none
+  // (only when paused and at the end). Deferred work is caught up when training pauses
+  // or ends and before exports (see CpuBudget).
   double liveShare = 0.03;
   int hardwareThreads = 0;  // 0: ParallelContext::hardwareThreads()
   // Snapshots this many steps after recording started are pinned automatically as extra
@@ -77,7 +78,8 @@ struct AnalysisOptions {
 
   static AnalysisOptions fromConfig(const RunConfig& c);
   // CPU-seconds per wall-second the live analyses may use while training runs:
-  // liveShare * threads + the cores the trainer leaves idle; +inf when liveShare >= 1.
+  // liveShare * threads + the cores the trainer leaves idle; 0 when liveShare is 0;
+  // +inf when liveShare >= 1.
   double liveRate() const;
 };
 

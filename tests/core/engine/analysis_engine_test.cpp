@@ -276,6 +276,7 @@ TEST(AnalysisEngine, PinAndReferenceAfterFinishAreServed) {
   EXPECT_EQ(engine.latest()->pinned.size(), 1u);
   engine.stop();
   engine.pinReference(4);  // after stop(): dropped, returns at once
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a worker would have served it
   EXPECT_EQ(engine.latest()->pinned.size(), 1u);
 }
 
@@ -345,6 +346,9 @@ TEST(AnalysisOptions, LiveRateIsTheShareOfTrainingThreadsPlusIdleCores) {
   EXPECT_DOUBLE_EQ(o.liveRate(), 1.03);  // one core idle
   o.threads = 4;
   EXPECT_DOUBLE_EQ(o.liveRate(), 0.12);  // oversubscribed: no idle core
+  o.liveShare = 0.0;
+  o.threads = 1;
+  EXPECT_EQ(o.liveRate(), 0.0) << "0 means none, idle core or not";
   o.liveShare = 1.0;
   EXPECT_EQ(o.liveRate(), std::numeric_limits<double>::infinity());
 }
