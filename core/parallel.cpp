@@ -6,7 +6,38 @@
 #include <algorithm>
 #include <thread>
 
+#include "core/happens_before.h"
+
 namespace driftscope {
+
+namespace {
+
+// The parallel_for body. oneTBB orders everything the spawning thread did before
+// parallel_for before every call of the body, and every call before parallel_for returns;
+// it does so inside libtbb.so, which is not built with ThreadSanitizer, so fork(), join()
+// and the two annotations in operator() tell TSan about exactly those two orderings
+// (core/happens_before.h; nothing in other builds). Calls of the body stay unordered with
+// each other, so a race between two calls is still reported. TBB keeps a reference to the
+// body (parallel_for_body_wrapper), so every thread sees the same tags.
+class ForkJoinBody {
+ public:
+  explicit ForkJoinBody(const std::function<void(int)>& fn) : m_fn(fn) {}
+
+  void fork() const { happensBefore(&m_forkTag); }  // just before parallel_for
+  void join() const { happensAfter(&m_joinTag); }   // just after it returned
+  void operator()(int i) const {
+    happensAfter(&m_forkTag);
+    m_fn(i);
+    happensBefore(&m_joinTag);
+  }
+
+ private:
+  const std::function<void(int)>& m_fn;
+  char m_forkTag = 0;  // only the addresses are used
+  char m_joinTag = 0;
+};
+
+}  // namespace
 
 struct ParallelContext::Impl {
   explicit Impl(int threads) : arena(threads) {}
@@ -25,7 +56,13 @@ void ParallelContext::forEach(int n, const std::function<void(int)>& fn) {
     for (int i = 0; i < n; ++i) fn(i);
     return;
   }
-  m_impl->arena.execute([&] { oneapi::tbb::parallel_for(0, n, [&](int i) { fn(i); }); });
+  // The arena reserves a slot for the calling thread, so execute() runs this on it.
+  m_impl->arena.execute([&] {
+    const ForkJoinBody body(fn);
+    body.fork();
+    oneapi::tbb::parallel_for(0, n, body);
+    body.join();
+  });
 }
 
 int ParallelContext::hardwareThreads() {

@@ -11,7 +11,9 @@
 # Suppression files, when present, only cover third-party libraries (Qt, fontconfig,
 # TBB, ...), never Driftscope's own code:
 #   scripts/lsan.supp  LeakSanitizer (asan preset)
-#   scripts/tsan.supp  ThreadSanitizer (tsan preset)
+#   scripts/tsan.supp  ThreadSanitizer (tsan preset); the tsan preset's suite includes
+#                      TsanSuppressions.* (tests/tsan/), deliberate races that must still
+#                      be reported with these suppressions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -35,9 +37,9 @@ for p in $presets; do
       fi
       ;;
     tsan)
-      # history_size=7: the largest access history, so the earlier access of a report on a
-      # TBB worker keeps its stack and the suppressions can match it (with the default,
-      # reports show "[failed to restore the stack]" and match nothing).
+      # history_size=7: the largest access history, so the earlier access of a report keeps
+      # its stack (with the default, long-running TBB workers' accesses show "[failed to
+      # restore the stack]", and a suppression can only match the other stack).
       export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:history_size=7
       if [[ -f "$root/scripts/tsan.supp" ]]; then
         export TSAN_OPTIONS="$TSAN_OPTIONS:suppressions=$root/scripts/tsan.supp"

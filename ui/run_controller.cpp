@@ -1,12 +1,12 @@
 #include "ui/run_controller.h"
 
-#include <QMetaObject>
 #include <QTimer>
 
 #include "core/engine/experiment.h"
 #include "core/io/run_writer.h"
 #include "core/io/session.h"
 #include "core/model/mlp_layout.h"
+#include "ui/queued_call.h"
 
 namespace driftscope::ui {
 
@@ -46,22 +46,16 @@ void RunController::exportAll(const QString& dir) {
   const std::string out = dir.toStdString();
   auto fail = [this](const std::string& message) {
     const QString m = QString::fromStdString(message);
-    QMetaObject::invokeMethod(
-        this,
-        [this, m] {
-          m_busy = false;
-          Q_EMIT fileWorkFailed(m);
-        },
-        Qt::QueuedConnection);
+    postQueued(this, [this, m] {
+      m_busy = false;
+      Q_EMIT fileWorkFailed(m);
+    });
   };
   auto done = [this, dir](std::shared_ptr<const AnalysisState> state) {
-    QMetaObject::invokeMethod(
-        this,
-        [this, dir, state] {
-          m_busy = false;
-          Q_EMIT exportDataWritten(dir, state);
-        },
-        Qt::QueuedConnection);
+    postQueued(this, [this, dir, state] {
+      m_busy = false;
+      Q_EMIT exportDataWritten(dir, state);
+    });
   };
   if (auto e = experiment()) {
     m_busy = true;
@@ -104,17 +98,14 @@ void RunController::saveSession(const QString& path) {
   auto finish = [this, path](const Status& s) {
     const QString m = QString::fromStdString(s.message());
     const bool ok = s.isOk();
-    QMetaObject::invokeMethod(
-        this,
-        [this, path, m, ok] {
-          m_busy = false;
-          if (ok) {
-            Q_EMIT sessionSaved(path);
-          } else {
-            Q_EMIT fileWorkFailed(m);
-          }
-        },
-        Qt::QueuedConnection);
+    postQueued(this, [this, path, m, ok] {
+      m_busy = false;
+      if (ok) {
+        Q_EMIT sessionSaved(path);
+      } else {
+        Q_EMIT fileWorkFailed(m);
+      }
+    });
   };
   if (auto e = experiment()) {
     m_busy = true;
@@ -152,26 +143,23 @@ void RunController::openSession(const QString& path) {
     } else {
       message = QString::fromStdString(loaded.message());
     }
-    QMetaObject::invokeMethod(
-        this,
-        [this, session, message, path] {
-          m_busy = false;
-          if (!session) {
-            Q_EMIT fileWorkFailed(message);
-            return;
-          }
-          if (m_running) return;  // a run started meanwhile: it wins
-          {
-            std::lock_guard<std::mutex> lock(m_mutex);
-            m_experiment.reset();
-          }
-          m_session = session;
-          m_lastVersion = 0;
-          m_lastStateIdentity = nullptr;
-          Q_EMIT sessionOpened(path);
-          poll();
-        },
-        Qt::QueuedConnection);
+    postQueued(this, [this, session, message, path] {
+      m_busy = false;
+      if (!session) {
+        Q_EMIT fileWorkFailed(message);
+        return;
+      }
+      if (m_running) return;  // a run started meanwhile: it wins
+      {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_experiment.reset();
+      }
+      m_session = session;
+      m_lastVersion = 0;
+      m_lastStateIdentity = nullptr;
+      Q_EMIT sessionOpened(path);
+      poll();
+    });
   });
 }
 
@@ -209,15 +197,12 @@ void RunController::start(const RunConfig& config) {
     auto created = Experiment::create(config);
     if (!created) {
       const QString message = QString::fromStdString(created.message());
-      QMetaObject::invokeMethod(
-          this,
-          [this, message, generation] {
-            if (generation != m_generation || !m_running) return;
-            m_running = false;
-            joinWorker();
-            Q_EMIT startFailed(message);
-          },
-          Qt::QueuedConnection);
+      postQueued(this, [this, message, generation] {
+        if (generation != m_generation || !m_running) return;
+        m_running = false;
+        joinWorker();
+        Q_EMIT startFailed(message);
+      });
       return;
     }
     std::shared_ptr<Experiment> experiment(std::move(created).value().release());
@@ -226,25 +211,19 @@ void RunController::start(const RunConfig& config) {
       if (m_abortRequested) return;
       m_experiment = experiment;
     }
-    QMetaObject::invokeMethod(
-        this,
-        [this, generation] {
-          if (generation == m_generation) Q_EMIT started();
-        },
-        Qt::QueuedConnection);
+    postQueued(this, [this, generation] {
+      if (generation == m_generation) Q_EMIT started();
+    });
     const TrainOutcome outcome = experiment->run();
     const QString message = QString::fromStdString(outcome.message);
-    QMetaObject::invokeMethod(
-        this,
-        [this, message, generation] {
-          if (generation != m_generation || !m_running) return;  // aborted or superseded
-          m_running = false;
-          m_paused = false;
-          joinWorker();
-          poll();
-          Q_EMIT finished(message);
-        },
-        Qt::QueuedConnection);
+    postQueued(this, [this, message, generation] {
+      if (generation != m_generation || !m_running) return;  // aborted or superseded
+      m_running = false;
+      m_paused = false;
+      joinWorker();
+      poll();
+      Q_EMIT finished(message);
+    });
   });
 }
 

@@ -106,7 +106,8 @@ void forEachProductBlock(ParallelContext* parallel, Eigen::Index rows, Eigen::In
 }  // namespace
 
 int gemmBlockCount(Eigen::Index rows, Eigen::Index cols, Eigen::Index inner) {
-  const double flops = 2.0 * static_cast<double>(rows) * static_cast<double>(cols) * inner;
+  const double flops =
+      2.0 * static_cast<double>(rows) * static_cast<double>(cols) * static_cast<double>(inner);
   const auto byWork = static_cast<Eigen::Index>(flops / kMinBlockFlops);
   const Eigen::Index byWidth = std::max(rows, cols) / kMinBlockWidth;
   return static_cast<int>(std::clamp<Eigen::Index>(std::min(byWork, byWidth), 1, kMaxBlocks));

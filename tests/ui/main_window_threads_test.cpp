@@ -18,7 +18,7 @@ namespace driftscope::ui {
 namespace {
 
 constexpr int kRunTimeoutMs = 60000;
-constexpr qint64 kJoinBudgetMs = 1000;
+using ui::testing::kJoinBudgetMs;
 
 // Never completes: ended by the test.
 RunConfig longTinyConfig() { return testing::tinyRunConfig(1000); }
