@@ -52,9 +52,10 @@ work=${keep:-$(mktemp -d)}
 mkdir -p "$work"
 [[ -n "$keep" ]] || trap 'rm -rf "$work"' EXIT
 
-common=(--layers 784,256,256,10 --batch 64 --epochs "$epochs" --record-every 125
-        --capacity 500 --threads "$threads" --no-figures -q)
-[[ -n "$share" ]] && common+=(--live-share "$share")
+setup=(--layers 784,256,256,10 --batch 64 --record-every 125 --capacity 500
+       --threads "$threads" --no-figures -q)
+[[ -n "$share" ]] && setup+=(--live-share "$share")
+common=("${setup[@]}" --epochs "$epochs")
 
 # seconds between the end of epoch a and the end of epoch b in metrics.csv
 window() {
@@ -82,7 +83,7 @@ for ((k = 1; k <= pairs; k++)); do
       # The window with the configuration of a headless recording run (made once).
       config="$work/gui-config/config.json"
       if [[ ! -f "$config" ]]; then
-        "$app" run --out "$work/gui-config" "${common[@]}" --burn-in 0 --epochs 2
+        "$app" run --out "$work/gui-config" "${setup[@]}" --epochs 2 --burn-in 0
         sed -i "s/\"epochs\": 2,/\"epochs\": $epochs,/" "$config"
       fi
       QT_QPA_PLATFORM=offscreen "$app" --config "$config" --start --export "$out" 2>/dev/null

@@ -10,6 +10,7 @@
 #include <QKeySequence>
 #include <QLabel>
 #include <QMenuBar>
+#include <QTimer>
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QScrollArea>
@@ -130,6 +131,9 @@ MainWindow::MainWindow(QWidget* parent)
           [this](double lr) { m_controller->setLearningRate(lr); });
   connect(m_panel, &ControlPanel::configEdited, this, [this] { updateRunControls(); });
   connect(m_controller, &RunController::stateChanged, this, [this] { onStateChanged(); });
+  m_plotTimer = new QTimer(this);
+  m_plotTimer->setSingleShot(true);
+  connect(m_plotTimer, &QTimer::timeout, this, [this] { onStateChanged(); });
   connect(m_controller, &RunController::started, this, [this] { onStarted(); });
   connect(m_controller, &RunController::finished, this,
           [this](const QString& m) { onFinished(m); });
@@ -327,6 +331,16 @@ void MainWindow::updateRunControls() {
 void MainWindow::onStateChanged() {
   const auto state = m_controller->latest();
   if (!state) return;
+  const bool training = state->phase == RunPhase::kBurnIn || state->phase == RunPhase::kRecording;
+  if (training && m_plotClock.isValid() && m_plotClock.elapsed() < kPlotIntervalMs) {
+    renderStatus(*state);
+    if (!m_plotTimer->isActive()) {
+      m_plotTimer->start(static_cast<int>(kPlotIntervalMs - m_plotClock.elapsed()));
+    }
+    return;
+  }
+  m_plotTimer->stop();
+  m_plotClock.start();
   render(*state);
 }
 
@@ -358,7 +372,10 @@ void MainWindow::render(const AnalysisState& s) {
   m_variance->setState(s, ctx);
   m_msd->setState(s, ctx);
   m_path->setState(s, ctx);
+  renderStatus(s);
+}
 
+void MainWindow::renderStatus(const AnalysisState& s) {
   if (s.verdict.valid) m_verdict->setText(QString::fromStdString(s.verdict.text));
   QString phase = QString::fromStdString(toString(s.phase));
   if (s.phase == RunPhase::kIdle && m_controller->isRunning()) phase = tr("starting");

@@ -63,11 +63,12 @@ double secondsSince(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// Half of the live rate for each of the two budgets, with up to 5 s of it in reserve (so
-// the first analyses of a run start at once).
+// Half of the live rate for each of the two budgets, with 1 s of it in reserve: enough to
+// start the first analyses at once (a start needs only a positive credit), small enough
+// that the reserve adds little to a short stretch of training.
 CpuBudget halfBudget(double rate) {
   if (!(rate < std::numeric_limits<double>::infinity())) return {};
-  return {rate / 2.0, rate / 2.0 * 5.0};
+  return {rate / 2.0, rate / 2.0};
 }
 
 bool isTraining(RunPhase p) { return p == RunPhase::kBurnIn || p == RunPhase::kRecording; }
@@ -465,10 +466,10 @@ void AnalysisEngine::processSnapshot(const Pending& p) {
   // so function.csv has a row for every snapshot whatever the budget.
   if (m_ring.size() == m_ring.capacity() && !m_functionQueue.empty()) {
     const int victim = (m_ring.newestSlot() + 1) % m_ring.capacity();
+    // Not charged: this work is due whatever the budget, and charging it would starve the
+    // live views when snapshots come faster than the budget pays for (many small ones).
     if (m_ring.slotMeta(victim).index == m_functionQueue.front().index) {
-      const auto t0 = Clock::now();
       computeFunctionDistances(1);
-      m_liveBudget.charge(secondsSince(t0), Clock::now());  // forced, but counted
     }
   }
   const int slot = m_ring.push(w, p.meta);
