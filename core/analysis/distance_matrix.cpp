@@ -82,15 +82,11 @@ const float* DistanceMatrix::row(const float* ringBlock, int slot) const {
 }
 
 void DistanceMatrix::addSnapshot(int slot, const float* ringBlock) {
-  updateRow(slot, ringBlock, nullptr);
+  addRows({slot}, ringBlock, nullptr);
 }
 
 void DistanceMatrix::addSnapshot(int slot, const float* ringBlock, ParallelContext& parallel) {
-  updateRow(slot, ringBlock, &parallel);
-}
-
-void DistanceMatrix::updateRow(int slot, const float* ringBlock, ParallelContext* parallel) {
-  addRows({slot}, ringBlock, parallel);
+  addRows({slot}, ringBlock, &parallel);
 }
 
 void DistanceMatrix::addSnapshots(const std::vector<int>& slots, const float* ringBlock,

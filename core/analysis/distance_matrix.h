@@ -65,7 +65,6 @@ class DistanceMatrix {
 
  private:
   const float* row(const float* ringBlock, int slot) const;
-  void updateRow(int slot, const float* ringBlock, ParallelContext* parallel);
   void addRows(const std::vector<int>& fresh, const float* ringBlock, ParallelContext* parallel);
 
   int m_capacity;

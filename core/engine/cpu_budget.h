@@ -25,7 +25,6 @@ class CpuBudget {
   CpuBudget(double rate, double burst) : m_rate(rate), m_burst(burst), m_credit(burst) {}
 
   bool unlimited() const { return !(m_rate < std::numeric_limits<double>::infinity()); }
-  double rate() const { return m_rate; }
   double credit() const { return m_credit; }
 
   bool allows(Clock::time_point now) {
