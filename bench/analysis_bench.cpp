@@ -16,6 +16,13 @@
 //                                         products of length P. GB/s = ring bytes read
 //                                         (4·C·P) per s; GFLOP/s counts 2·C·P.
 //                                         Setup (not timed): DistanceMatrix::rebuild.
+//  BM_HeatmapRows/C:<C>/batch:<B>/threads:<T>
+//                                         DistanceMatrix::addSnapshots of B new snapshots
+//                                         at a full ring (the engine's batched rows);
+//                                         rows/s and GFLOP/s (2·C·P per row).
+//  BM_DistanceMatrixLarge/C:2000/P:1000000 only with DRIFTSCOPE_BENCH_LARGE=1 (8 GB): the
+//                                         full distance matrix from scratch, centred, and
+//                                         its largest relative error (max_rel_err).
 //  BM_HeatmapFull/C:<C>/threads:<T>       anchoredGram(block, C, P, anchor, ctx) from
 //                                         scratch. GFLOP/s counts C^2·P (C^2/2 distinct
 //                                         pairs x 2 FLOPs; the diagonal tiles' redundant
@@ -37,13 +44,17 @@
 // "threads" is the ParallelContext size; only addSnapshot and anchoredGram take one.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/analysis/alignment.h"
+#include "core/analysis/distance.h"
 #include "core/analysis/distance_matrix.h"
 #include "core/analysis/linear_assignment.h"
 #include "core/analysis/pca.h"
@@ -149,6 +160,79 @@ void heatmapRowUpdate(benchmark::State& state) {
   state.counters["GFLOP/s"] = benchmark::Counter(n * 2.0 * cp * 1e-9, benchmark::Counter::kIsRate);
 }
 
+// Steady state of the engine at a full ring: `batch` new snapshots overwrite the oldest
+// slots and their rows are added in one pass (DistanceMatrix::addSnapshots).
+void heatmapRows(benchmark::State& state) {
+  const int C = static_cast<int>(state.range(0));
+  const int batch = static_cast<int>(state.range(1));
+  ParallelContext parallel(static_cast<int>(state.range(2)));
+  Ring& ring = ringFor(C);
+  DistanceMatrix& matrix = fullMatrix(ring);
+  int slot = 0;
+  std::vector<int> slots(static_cast<std::size_t>(batch));
+  for (auto _ : state) {
+    for (int& s : slots) {
+      s = slot;
+      slot = (slot + 1) % C;
+    }
+    matrix.addSnapshots(slots, ring.block.data(), parallel);
+  }
+  const double rows = static_cast<double>(state.iterations()) * batch;
+  const double cp = static_cast<double>(C) * static_cast<double>(kParams);
+  state.counters["rows/s"] = benchmark::Counter(rows, benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(rows * 2.0 * cp * 1e-9, benchmark::Counter::kIsRate);
+}
+
+// The size: the full distance matrix of C = 2000 snapshots of P = 1M floats (an
+// 8 GB ring), centred (anchored at the centroid), from scratch. Registered only with
+// DRIFTSCOPE_BENCH_LARGE=1 (8 GB of memory, ~1 min). Counter max_rel_err: the largest
+// relative error of d_ij against a direct double-precision ||r_i - r_j|| over 400 pairs
+// (the nearest neighbours i, i+1 among them: the hardest case for a Gram matrix).
+void distanceMatrixLarge(benchmark::State& state) {
+  const int C = static_cast<int>(state.range(0));
+  const auto P = static_cast<std::size_t>(state.range(1));
+  ParallelContext parallel(static_cast<int>(state.range(2)));
+  std::vector<float> block(static_cast<std::size_t>(C) * P);
+  Uniform u(99);
+  for (std::size_t p = 0; p < P; ++p) block[p] = static_cast<float>(0.2 * u() - 0.1);
+  for (int r = 1; r < C; ++r) {
+    const float* prev = block.data() + static_cast<std::size_t>(r - 1) * P;
+    float* cur = block.data() + static_cast<std::size_t>(r) * P;
+    for (std::size_t p = 0; p < P; ++p) cur[p] = prev[p] + static_cast<float>(2e-3 * u() - 1e-3);
+  }
+  VectorD mean = VectorD::Zero(static_cast<Eigen::Index>(P));
+  for (int r = 0; r < C; ++r) {
+    mean +=
+        ConstVectorMap(block.data() + static_cast<std::size_t>(r) * P, static_cast<Eigen::Index>(P))
+            .cast<double>();
+  }
+  const std::vector<float> centroid = [&] {
+    std::vector<float> c(P);
+    for (std::size_t p = 0; p < P; ++p)
+      c[p] = static_cast<float>(mean(static_cast<Eigen::Index>(p)) / C);
+    return c;
+  }();
+  RowMatrixD d;
+  for (auto _ : state) {
+    d = distancesFromGram(anchoredGram(block.data(), C, P, centroid.data(), parallel));
+    benchmark::DoNotOptimize(d.data());
+  }
+  double worst = 0.0;
+  for (int k = 0; k < 400; ++k) {
+    const int i = static_cast<int>(u() * (C - 1));
+    const int j = (k % 2 == 0) ? i + 1 : static_cast<int>(u() * C);
+    if (i == j) continue;
+    const double exact = l2Distance(block.data() + static_cast<std::size_t>(i) * P,
+                                    block.data() + static_cast<std::size_t>(j) * P, P);
+    worst = std::max(worst, std::abs(d(i, j) - exact) / exact);
+  }
+  state.counters["max_rel_err"] = worst;
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * C * C * static_cast<double>(P) * 1e-9,
+      benchmark::Counter::kIsRate);
+}
+
 void heatmapFull(benchmark::State& state) {
   const int C = static_cast<int>(state.range(0));
   ParallelContext parallel(static_cast<int>(state.range(1)));
@@ -233,6 +317,20 @@ void registerAll() {
       ->Iterations(1)
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_HeatmapRows", heatmapRows)
+      ->ArgNames({"C", "batch", "threads"})
+      ->ArgsProduct({{500}, {1, 4, 16}, {1, 2}})
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+  if (const char* large = std::getenv("DRIFTSCOPE_BENCH_LARGE");
+      large && std::string(large) == "1") {
+    benchmark::RegisterBenchmark("BM_DistanceMatrixLarge", distanceMatrixLarge)
+        ->ArgNames({"C", "P", "threads"})
+        ->Args({2000, 1000000, 2})
+        ->Iterations(1)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  }
   benchmark::RegisterBenchmark("BM_PcaFromGram", pca)
       ->ArgNames({"C"})
       ->Arg(500)

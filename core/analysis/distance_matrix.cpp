@@ -1,19 +1,87 @@
 #include "core/analysis/distance_matrix.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cmath>
+#include <utility>
 
 namespace driftscope {
 namespace {
 
 // Fixed work splits (never derived from the thread count).
-constexpr int kRowUpdateChunks = 8;         // occupied slots per row update, split in 8 chunks
-constexpr int kGramTileRows = 64;           // G is tiled in 64 x 64 blocks for anchoredGram
-constexpr std::size_t kColumnBlock = 2048;  // parameters converted to double per pass
-constexpr std::size_t kMaxBatch = 64;       // new rows per pass of addSnapshots
+constexpr int kRowUpdateChunks = 8;            // occupied slots per row update, split in 8 chunks
+constexpr int kGramTileRows = 128;             // G is tiled in 128 x 128 blocks for anchoredGram
+constexpr std::size_t kPanelColumns = 1024;    // parameters per panel of anchoredGram
+constexpr std::size_t kRowColumnBlock = 1024;  // the same for row updates (4 rows in L1)
+constexpr std::size_t kMaxBatch = 64;          // new rows per pass of addSnapshots
 
-// G of rows minus a double anchor; tiles of G are the fixed units of parallel work.
+// The row-update kernel: dot products of a tile of up to kTileFresh new rows x kTileOther
+// ring rows over one column block. Each entry keeps kLanes partial sums (Eigen packets of
+// doubles: one AVX-512 register, two AVX ones) updated by multiply-adds in column order and
+// reduced in a fixed tree, so an entry gets exactly the same operations whatever tile it is
+// computed in. The tile reads kTileFresh + kTileOther packets per kTileFresh x kTileOther
+// multiply-adds, where one dot at a time read two per one and was bound by loads.
+constexpr int kLanes = 8;
+constexpr int kTileFresh = 2;
+constexpr int kTileOther = 4;
+using Packet = Eigen::internal::packet_traits<double>::type;
+constexpr int kPacket = Eigen::internal::packet_traits<double>::size;
+static_assert(kLanes % kPacket == 0, "kLanes must be a whole number of packets");
+constexpr int kPacketsPerEntry = kLanes / kPacket;
+
+// out[i * kTileOther + j] = sum_t x[i][t] * y[j][t], t < width (a multiple of kLanes).
+template <int RI, int RJ>
+void dotTile(const double* const* x, const double* const* y, std::size_t width, double* out) {
+  namespace ei = Eigen::internal;
+  Packet acc[RI][RJ][kPacketsPerEntry];
+  for (auto& byRow : acc) {
+    for (auto& byCol : byRow) {
+      for (Packet& p : byCol) p = ei::pset1<Packet>(0.0);
+    }
+  }
+  for (std::size_t t = 0; t < width; t += kLanes) {
+    for (int q = 0; q < kPacketsPerEntry; ++q) {
+      const std::size_t at = t + static_cast<std::size_t>(q * kPacket);
+      Packet xv[RI];
+      Packet yv[RJ];
+      for (int i = 0; i < RI; ++i) xv[i] = ei::ploadu<Packet>(x[i] + at);
+      for (int j = 0; j < RJ; ++j) yv[j] = ei::ploadu<Packet>(y[j] + at);
+      for (int i = 0; i < RI; ++i) {
+        for (int j = 0; j < RJ; ++j) acc[i][j][q] = ei::pmadd(xv[i], yv[j], acc[i][j][q]);
+      }
+    }
+  }
+  for (int i = 0; i < RI; ++i) {
+    for (int j = 0; j < RJ; ++j) {
+      double a[kLanes];
+      for (int q = 0; q < kPacketsPerEntry; ++q) ei::pstoreu(a + q * kPacket, acc[i][j][q]);
+      out[i * kTileOther + j] = ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+    }
+  }
+}
+static_assert(kLanes == 8, "the reduction tree above is written for 8 lanes");
+
+using TileFn = void (*)(const double* const*, const double* const*, std::size_t, double*);
+template <int RI, int... RJ>
+constexpr std::array<TileFn, sizeof...(RJ)> tileRow(std::integer_sequence<int, RJ...>) {
+  return {&dotTile<RI, RJ + 1>...};
+}
+template <int... RI>
+constexpr std::array<std::array<TileFn, kTileOther>, sizeof...(RI)> tileTable(
+    std::integer_sequence<int, RI...>) {
+  return {tileRow<RI + 1>(std::make_integer_sequence<int, kTileOther>())...};
+}
+// kTiles[ri - 1][rj - 1] computes an ri x rj tile.
+constexpr auto kTiles = tileTable(std::make_integer_sequence<int, kTileFresh>());
+
+// G of rows minus a double anchor. The columns are taken in panels of kPanelColumns: all n
+// rows of a panel are converted to double minus the anchor once (parallel over fixed
+// groups of rows), then every lower-triangle tile of G (kGramTileRows square) adds the
+// product of its two row blocks of the panel (parallel over tiles; Eigen's GEMM inside a
+// tile). The tiles and panels are fixed units of work, independent of the thread count,
+// and each tile is summed in panel order by one task, so the result is bit-identical for
+// any number of threads.
 MatrixD anchoredGramImpl(const std::vector<const float*>& rows, std::size_t paramCount,
                          const VectorD& anchor, ParallelContext& parallel) {
   const int n = static_cast<int>(rows.size());
@@ -24,30 +92,36 @@ MatrixD anchoredGramImpl(const std::vector<const float*>& rows, std::size_t para
   for (int bi = 0; bi < blocks; ++bi) {
     for (int bj = 0; bj <= bi; ++bj) tiles.emplace_back(bi, bj);
   }
-  auto fill = [&](MatrixD& dst, int firstRow, int count, std::size_t col, Eigen::Index width) {
-    for (int r = 0; r < count; ++r) {
-      const Eigen::Map<const Vector> src(
-          rows[static_cast<std::size_t>(firstRow) + static_cast<std::size_t>(r)] + col, width);
-      dst.row(r).head(width) =
-          (src.cast<double>() - anchor.segment(static_cast<Eigen::Index>(col), width)).transpose();
-    }
-  };
-  parallel.forEach(static_cast<int>(tiles.size()), [&](int t) {
-    const auto [bi, bj] = tiles[static_cast<std::size_t>(t)];
-    const int i0 = bi * kGramTileRows, ni = std::min(kGramTileRows, n - i0);
-    const int j0 = bj * kGramTileRows, nj = std::min(kGramTileRows, n - j0);
-    MatrixD tile = MatrixD::Zero(ni, nj);
-    MatrixD di(ni, static_cast<Eigen::Index>(kColumnBlock));
-    MatrixD dj(nj, static_cast<Eigen::Index>(kColumnBlock));
-    for (std::size_t col = 0; col < paramCount; col += kColumnBlock) {
-      const auto width = static_cast<Eigen::Index>(std::min(kColumnBlock, paramCount - col));
-      fill(di, i0, ni, col, width);
-      if (bi != bj) fill(dj, j0, nj, col, width);
-      const MatrixD& right = (bi != bj) ? dj : di;
-      tile.noalias() += di.leftCols(width) * right.leftCols(width).transpose();
-    }
-    g.block(i0, j0, ni, nj) = tile;  // tiles are disjoint: no race
-  });
+  std::vector<MatrixD> acc(tiles.size());
+  for (std::size_t t = 0; t < tiles.size(); ++t) {
+    const int ni = std::min(kGramTileRows, n - tiles[t].first * kGramTileRows);
+    const int nj = std::min(kGramTileRows, n - tiles[t].second * kGramTileRows);
+    acc[t] = MatrixD::Zero(ni, nj);
+  }
+  RowMatrixD panel(n, static_cast<Eigen::Index>(std::min(kPanelColumns, paramCount)));
+  for (std::size_t col = 0; col < paramCount; col += kPanelColumns) {
+    const auto width = static_cast<Eigen::Index>(std::min(kPanelColumns, paramCount - col));
+    const double* a = anchor.data() + col;
+    parallel.forEach(blocks, [&](int b) {
+      const int end = std::min(n, (b + 1) * kGramTileRows);
+      for (int r = b * kGramTileRows; r < end; ++r) {
+        const float* src = rows[static_cast<std::size_t>(r)] + col;
+        double* dst = panel.row(r).data();
+        for (Eigen::Index t = 0; t < width; ++t) dst[t] = static_cast<double>(src[t]) - a[t];
+      }
+    });
+    parallel.forEach(static_cast<int>(tiles.size()), [&](int t) {
+      const auto [bi, bj] = tiles[static_cast<std::size_t>(t)];
+      MatrixD& tile = acc[static_cast<std::size_t>(t)];
+      const auto left = panel.block(bi * kGramTileRows, 0, tile.rows(), width);
+      const auto right = panel.block(bj * kGramTileRows, 0, tile.cols(), width);
+      tile.noalias() += left * right.transpose();
+    });
+  }
+  for (std::size_t t = 0; t < tiles.size(); ++t) {
+    g.block(tiles[t].first * kGramTileRows, tiles[t].second * kGramTileRows, acc[t].rows(),
+            acc[t].cols()) = acc[t];
+  }
   // Mirror the lower triangle (the diagonal tiles' upper parts are overwritten too, so G is
   // exactly symmetric).
   for (int i = 0; i < n; ++i) {
@@ -109,11 +183,12 @@ void DistanceMatrix::addSnapshots(const std::vector<int>& slots, const float* ri
 
 // The one kernel behind addSnapshot() and addSnapshots(). Entry (i, j) of a new slot i and
 // an older snapshot j (occupied before, or earlier in `fresh`) is the sum over fixed column
-// blocks, in order, of dot(x_i, y_j - a), where x_i = (row i - a) and y_j = row j, both
-// converted to double into 64-byte aligned buffers of the same layout; the diagonal is
-// ||row i - a||^2 over the whole vector. So every entry has the same bits however the
-// snapshots were batched and whatever the thread count (the tests check both). One pass
-// over the ring serves the whole batch: each snapshot j streams through once per block.
+// blocks (kRowColumnBlock), in order, of dot(x_i, y_j), where x_i = row i - a and
+// y_j = row j - a are formed in double; each block's dot is computed by dotTile (the same
+// operations for an entry whatever tile it falls in); the diagonal is ||row i - a||^2 over
+// the whole vector. So every entry has the same bits however the snapshots were batched
+// and whatever the thread count (the tests check both). One pass over the ring serves the
+// whole batch: each snapshot j streams through once per block.
 void DistanceMatrix::addRows(const std::vector<int>& fresh, const float* ringBlock,
                              ParallelContext* parallel) {
   assert(hasAnchor() && "setAnchor() before adding snapshots");
@@ -138,29 +213,50 @@ void DistanceMatrix::addRows(const std::vector<int>& fresh, const float* ringBlo
   auto chunkFn = [&](int c) {
     const int begin = static_cast<int>(static_cast<long long>(n) * c / chunks);
     const int end = static_cast<int>(static_cast<long long>(n) * (c + 1) / chunks);
-    RowMatrixD x(k, static_cast<Eigen::Index>(kColumnBlock));
-    VectorD y(static_cast<Eigen::Index>(kColumnBlock));
-    for (std::size_t col = 0; col < P; col += kColumnBlock) {
-      const auto width = static_cast<Eigen::Index>(std::min(kColumnBlock, P - col));
-      const auto a = m_anchor.segment(static_cast<Eigen::Index>(col), width);
+    // Differences from the anchor, in double, zero-padded to a multiple of kLanes (a zero
+    // term adds exactly nothing).
+    const auto W = static_cast<Eigen::Index>(kRowColumnBlock);
+    RowMatrixD x(k, W);
+    RowMatrixD y(kTileOther, W);
+    auto load = [&](double* dst, const float* src, const double* a, std::size_t width,
+                    std::size_t padded) {
+      for (std::size_t t = 0; t < width; ++t) dst[t] = static_cast<double>(src[t]) - a[t];
+      for (std::size_t t = width; t < padded; ++t) dst[t] = 0.0;
+    };
+    std::array<const double*, kTileFresh> xs{};
+    std::array<const double*, kTileOther> ys{};
+    std::array<double, kTileFresh * kTileOther> out{};
+    for (std::size_t col = 0; col < P; col += kRowColumnBlock) {
+      const std::size_t width = std::min(kRowColumnBlock, P - col);
+      const std::size_t padded = (width + kLanes - 1) / kLanes * kLanes;
+      const double* a = m_anchor.data() + col;
       for (int i = 0; i < k; ++i) {
-        const float* src = row(ringBlock, fresh[static_cast<std::size_t>(i)]) + col;
-        double* dst = x.row(i).data();
-        for (Eigen::Index t = 0; t < width; ++t) dst[t] = static_cast<double>(src[t]);
-        x.row(i).head(width) -= a.transpose();
+        load(x.row(i).data(), row(ringBlock, fresh[static_cast<std::size_t>(i)]) + col, a, width,
+             padded);
       }
-      for (int cj = begin; cj < end; ++cj) {
-        const int j = others[static_cast<std::size_t>(cj)];
-        const int pj = order[static_cast<std::size_t>(j)];  // -1: an older snapshot
-        // float -> double in a plain loop (vectorised by the compiler; Eigen's mixed-type
-        // cast inside a dot product falls back to scalar code), then vectorised dots.
-        const float* src = row(ringBlock, j) + col;
-        double* dst = y.data();
-        for (Eigen::Index t = 0; t < width; ++t) dst[t] = static_cast<double>(src[t]);
-        const auto yj = y.head(width) - a;
-        for (int i = 0; i < k; ++i) {
-          if (pj >= i) continue;  // itself, or a later fresh one (which takes this pair)
-          acc(i, cj) += x.row(i).head(width).dot(yj.transpose());
+      for (int cj0 = begin; cj0 < end; cj0 += kTileOther) {
+        const int nj = std::min(kTileOther, end - cj0);
+        // Fresh row i pairs with column cj iff that slot is older than i (position < i).
+        int minPos = k;
+        for (int q = 0; q < nj; ++q) {
+          const int j = others[static_cast<std::size_t>(cj0 + q)];
+          minPos = std::min(minPos, order[static_cast<std::size_t>(j)]);
+          load(y.row(q).data(), row(ringBlock, j) + col, a, width, padded);
+          ys[static_cast<std::size_t>(q)] = y.row(q).data();
+        }
+        for (int i0 = minPos + 1; i0 < k; i0 += kTileFresh) {
+          const int ni = std::min(kTileFresh, k - i0);
+          for (int p = 0; p < ni; ++p) xs[static_cast<std::size_t>(p)] = x.row(i0 + p).data();
+          kTiles[static_cast<std::size_t>(ni - 1)][static_cast<std::size_t>(nj - 1)](
+              xs.data(), ys.data(), padded, out.data());
+          for (int p = 0; p < ni; ++p) {
+            for (int q = 0; q < nj; ++q) {
+              const int cj = cj0 + q;
+              const int pj = order[static_cast<std::size_t>(others[static_cast<std::size_t>(cj)])];
+              if (pj >= i0 + p) continue;  // itself, or a later fresh one (which takes this pair)
+              acc(i0 + p, cj) += out[static_cast<std::size_t>(p * kTileOther + q)];
+            }
+          }
         }
       }
     }
@@ -189,6 +285,29 @@ void DistanceMatrix::removeSnapshot(int slot) {
   m_occupied[static_cast<std::size_t>(slot)] = 0;
   m_gram.row(slot).setZero();
   m_gram.col(slot).setZero();
+}
+
+void DistanceMatrix::moveAnchorToSlot(int slot, const float* ringBlock) {
+  assert(hasAnchor() && isOccupied(slot));
+  std::vector<Eigen::Index> occ;
+  for (int j = 0; j < m_capacity; ++j) {
+    if (m_occupied[static_cast<std::size_t>(j)]) occ.push_back(j);
+  }
+  const VectorD toSlot = m_gram.col(slot);  // G_is before the update
+  const double gss = m_gram(slot, slot);
+  for (const Eigen::Index j : occ) {
+    for (const Eigen::Index i : occ) {
+      m_gram(i, j) = (m_gram(i, j) - toSlot(i)) - (toSlot(j) - gss);
+    }
+  }
+  // Exact zeros and symmetry where they hold mathematically.
+  for (const Eigen::Index j : occ) {
+    for (const Eigen::Index i : occ) {
+      if (i > j) m_gram(j, i) = m_gram(i, j);
+    }
+    m_gram(slot, j) = m_gram(j, slot) = 0.0;
+  }
+  m_anchor = Eigen::Map<const Vector>(row(ringBlock, slot), m_anchor.size()).cast<double>();
 }
 
 void DistanceMatrix::rebuild(const float* ringBlock, const std::vector<int>& slots,

@@ -54,6 +54,12 @@ class DistanceMatrix {
   // Marks a slot empty (its row of ringBlock is no longer a snapshot).
   void removeSnapshot(int slot);
 
+  // Makes the snapshot in occupied slot `slot` the anchor without a pass over the ring:
+  //   G'_ij = G_ij - G_is - G_js + G_ss   (= <r_i - r_s, r_j - r_s>)
+  // for every occupied i, j, O(C^2) instead of rebuild()'s O(C^2 P); distances are
+  // unchanged up to rounding. Every occupied slot must have been added.
+  void moveAnchorToSlot(int slot, const float* ringBlock);
+
   // Recomputes G from scratch for `slots` (e.g. after setAnchor), marking exactly these
   // occupied. Same numbers as addSnapshot() up to rounding.
   void rebuild(const float* ringBlock, const std::vector<int>& slots, ParallelContext& parallel);

@@ -164,7 +164,9 @@ class AnalysisEngine {
   void threadMain();
   void processSnapshot(const Pending& p);
   DistanceRecord measure(const float* w, const SnapshotMeta& meta, bool align);
-  void adoptReference(const float* w, const SnapshotMeta& meta);
+  // resetGram: anchor the (emptied) heatmap Gram matrix at w; false when the caller has
+  // already moved it there (changeReference).
+  void adoptReference(const float* w, const SnapshotMeta& meta, bool resetGram = true);
   void changeReference(int snapshotIndex);
   void pin(int slot);
   RingJob makeRingJob(bool withPath) const;

@@ -216,9 +216,49 @@ TEST(DistanceMatrix, RebuildAndFreeFunctionMatchIncremental) {
   EXPECT_EQ(g.row(3).cwiseAbs().maxCoeff(), 0.0);
 }
 
+// Changing the reference moves the anchor in O(C^2): same G as a rebuild over the ring at
+// the new anchor, and snapshots added afterwards are measured against the new anchor.
+TEST(DistanceMatrix, MovingTheAnchorToASlotMatchesARebuild) {
+  constexpr int kCapacity = 12;
+  constexpr std::size_t kParams = 2501;  // a last column block that is not a multiple of 8
+  NearbySnapshots walk(kParams, 21);
+  Ring ring(kCapacity, kParams);
+  const std::vector<float> anchor = walk.next();
+  ParallelContext serial(1);
+  DistanceMatrix moved(kCapacity);
+  moved.setAnchor(anchor.data(), kParams);
+  for (int s = 0; s < 17; ++s) moved.addSnapshot(ring.push(walk.next()), ring.block.data());
+  std::vector<int> order = ring.slotsInOrder();
+  const int newAnchor = order[4];
+  moved.moveAnchorToSlot(newAnchor, ring.block.data());
+
+  DistanceMatrix rebuilt(kCapacity);
+  rebuilt.setAnchor(ring.row(newAnchor), kParams);
+  rebuilt.rebuild(ring.block.data(), order, serial);
+  const MatrixD gMoved = moved.gram(order);
+  const MatrixD gRebuilt = rebuilt.gram(order);
+  // Entries are ~1e-2 (squared distances between nearby snapshots); the rounding of the
+  // update is ~1e-16 of the old entries, far below this bound.
+  EXPECT_LT((gMoved - gRebuilt).cwiseAbs().maxCoeff(), 1e-12 * gRebuilt.cwiseAbs().maxCoeff());
+  EXPECT_EQ(gMoved.row(4).cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_TRUE(gMoved == gMoved.transpose());
+  EXPECT_LT(maxRelativeError(moved.distances(order), directDistances(ring, order)), kRelTol);
+
+  // The ring goes on (the new anchor's slot itself is overwritten eventually).
+  for (int s = 0; s < 9; ++s) {
+    const int slot = ring.push(walk.next());
+    moved.addSnapshot(slot, ring.block.data());
+    rebuilt.addSnapshot(slot, ring.block.data());
+  }
+  order = ring.slotsInOrder();
+  EXPECT_LT(maxRelativeError(moved.distances(order), directDistances(ring, order)), kRelTol);
+  EXPECT_LT(maxRelativeError(moved.distances(order), rebuilt.distances(order)), 1e-9);
+}
+
 TEST(DistanceMatrix, FreeFunctionMatchesBruteForceGramAcrossTiles) {
-  // 150 rows: three 64-row tiles, one partial; 5000 params: several column blocks.
-  constexpr int kRows = 150;
+  // 300 rows: three 128-row tiles, one partial; 5000 params: several column panels, one
+  // partial.
+  constexpr int kRows = 300;
   constexpr std::size_t kParams = 5000;
   std::mt19937_64 rng(5);
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -235,7 +275,7 @@ TEST(DistanceMatrix, FreeFunctionMatchesBruteForceGramAcrossTiles) {
 }
 
 TEST(DistanceMatrix, SerialAndTwoThreadsAreBitwiseEqual) {
-  constexpr int kCapacity = 70;  // > one 64-row tile
+  constexpr int kCapacity = 140;  // > one 128-row tile of anchoredGram
   constexpr std::size_t kParams = 3000;
   NearbySnapshots walk(kParams, 13);
   Ring ring(kCapacity, kParams);
