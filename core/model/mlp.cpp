@@ -66,6 +66,10 @@ namespace {
 // former kMinShardFlops); below 64 rows or columns the GEMM kernel loses efficiency; 8
 // blocks keep a few cores busy with equal shares.
 constexpr double kMinBlockFlops = 4.0e6;
+// Small batches on large layers are bound by memory, not FLOPs (batch 1: a step reads each
+// weight matrix twice and writes it once): a product whose largest operand (the weight
+// matrix) exceeds this is split too, so two cores stream it.
+constexpr double kMinBlockBytes = 1.0e6;
 constexpr Eigen::Index kMinBlockWidth = 64;
 constexpr int kMaxBlocks = 8;
 constexpr Eigen::Index kBlockAlign = 16;  // one AVX-512 register of floats
@@ -81,12 +85,16 @@ void applyActivation(Activation a, Block&& z) {
 
 // Calls f(byRows, begin, count) for the fixed blocks of a rows x cols product (inner
 // dimension `inner`), split along its larger dimension; on `parallel` if given.
+// elementwise: every output element is computed on its own whatever the blocks (an outer
+// product, inner == 1), so the split may depend on the threads without changing a bit: one
+// block without a second thread (splitting it only cost time there).
 template <typename F>
 void forEachProductBlock(ParallelContext* parallel, Eigen::Index rows, Eigen::Index cols,
-                         Eigen::Index inner, const F& f) {
+                         Eigen::Index inner, const F& f, bool elementwise = false) {
   const bool byRows = rows > cols;
   const Eigen::Index n = byRows ? rows : cols;
-  const int parts = gemmBlockCount(rows, cols, inner);
+  const bool serial = parallel == nullptr || parallel->threads() == 1;
+  const int parts = (elementwise && serial) ? 1 : gemmBlockCount(rows, cols, inner);
   auto edge = [&](int p) -> Eigen::Index {
     if (p >= parts) return n;
     return std::min(n, (n * p / parts + kBlockAlign / 2) / kBlockAlign * kBlockAlign);
@@ -108,7 +116,10 @@ void forEachProductBlock(ParallelContext* parallel, Eigen::Index rows, Eigen::In
 int gemmBlockCount(Eigen::Index rows, Eigen::Index cols, Eigen::Index inner) {
   const double flops =
       2.0 * static_cast<double>(rows) * static_cast<double>(cols) * static_cast<double>(inner);
-  const auto byWork = static_cast<Eigen::Index>(flops / kMinBlockFlops);
+  const double largestOperand =
+      4.0 * static_cast<double>(std::max({rows * cols, rows * inner, cols * inner}));
+  const auto byWork =
+      static_cast<Eigen::Index>(std::max(flops / kMinBlockFlops, largestOperand / kMinBlockBytes));
   const Eigen::Index byWidth = std::max(rows, cols) / kMinBlockWidth;
   return static_cast<int>(std::clamp<Eigen::Index>(std::min(byWork, byWidth), 1, kMaxBlocks));
 }
@@ -197,7 +208,8 @@ void backward(const MlpLayout& layout, Activation activation, const float* param
     // sample: an outer product with compile-time inner size 1, written directly (Eigen's
     // GEMM would zero the block and pack both operands for a product of depth 1).
     forEachProductBlock(
-        parallel, W.rows(), W.cols(), B, [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
+        parallel, W.rows(), W.cols(), B,
+        [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
           if (B == 1 && byRows) {
             storeW(l, byRows, begin, count,
                    delta.row(0).segment(begin, count).transpose() * in.row(0));
@@ -209,7 +221,8 @@ void backward(const MlpLayout& layout, Activation activation, const float* param
           } else {
             storeW(l, byRows, begin, count, delta.transpose() * in.middleCols(begin, count));
           }
-        });
+        },
+        /*elementwise=*/B == 1);
     storeB(l, delta.colwise().sum().transpose());
     if (l == 0) break;
     const RowMatrix& a = ws.activations[static_cast<std::size_t>(l - 1)];

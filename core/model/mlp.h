@@ -109,7 +109,8 @@ class Mlp {
 };
 
 // Blocks a rows x cols product with inner dimension `inner` is split into, along its
-// larger output dimension: >= ~4 MFLOP and >= 64 rows/columns per block, at most 8.
+// larger output dimension: >= ~4 MFLOP (or >= ~1 MB of its largest operand: small
+// batches on large layers are memory-bound) and >= 64 rows/columns per block, at most 8.
 int gemmBlockCount(Eigen::Index rows, Eigen::Index cols, Eigen::Index inner);
 
 // Softmax of each row, computed stably (row max subtracted), in double then stored float.
