@@ -20,7 +20,8 @@
 //                                         DistanceMatrix::addSnapshots of B new snapshots
 //                                         at a full ring (the engine's batched rows);
 //                                         rows/s and GFLOP/s (2·C·P per row).
-//  BM_DistanceMatrixLarge/C:2000/P:1000000 only with DRIFTSCOPE_BENCH_LARGE=1 (8 GB): the
+//  BM_DistanceMatrixLarge/C:2000/P:1000000/threads:2  only with DRIFTSCOPE_BENCH_LARGE=1 (8 GB):
+//  the
 //                                         full distance matrix from scratch, centred, and
 //                                         its largest relative error (max_rel_err).
 //  BM_HeatmapFull/C:<C>/threads:<T>       anchoredGram(block, C, P, anchor, ctx) from

@@ -7,7 +7,8 @@
 # `seconds` column (wall time at the end of each epoch; the per-epoch evaluation is the
 # same in both runs):
 #   early: epochs 3..40      (ring filling, few snapshots)
-#   full:  the last 40 epochs (ring of 500 full and wrapping; only with --full)
+#   full:  epochs 519..(last - 1) (ring of 500 full and wrapping; only with --full; the
+#          last epoch is left out: the run "without" starts recording there)
 # "with": a snapshot every epoch (record_every = steps per epoch of the embedded MNIST,
 # 8,000 samples / batch 64 = 125), burn-in 0, all analyses at their defaults.
 # "without": the same run with burn-in = epochs - 1 (recording starts at the last epoch).
@@ -16,9 +17,14 @@
 # the overhead column is what the window costs over `driftscope run`.
 #
 # Usage: bench/recording_overhead.sh [--threads N] [--pairs N] [--full] [--share S] [--gui]
-#                                     [--build-dir DIR] [--keep DIR]
-# Default: 2 threads, 3 pairs, 44 epochs (~1 min a pair); --full runs 560 epochs
-# (~3 min a pair at 2 threads). Build first: cmake --build --preset release
+#                                     [--eval-subset N] [--epochs N] [--build-dir DIR]
+#                                     [--keep DIR]
+# --eval-subset: test inputs of the function-space distance and the linear path (default
+# 2,000): at a full ring every snapshot's function distance is one forward pass of them.
+# --epochs N: run length with --full (default 560: a 40-epoch window at a full ring, which
+# the run-to-run noise of +-10% swamps; 1000 gives a ~480-epoch window).
+# Default: 2 threads, 3 pairs, 44 epochs (~1 min a pair); --full runs --epochs epochs
+# (default 560, ~3 min a pair at 2 threads; 1000: ~4 min a pair). Build first: cmake --build --preset release
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -28,6 +34,8 @@ pairs=3
 full=0
 gui=0
 share=""
+eval_subset=""
+full_epochs=560
 keep=""
 while (($#)); do
   case "$1" in
@@ -36,6 +44,8 @@ while (($#)); do
     --full) full=1; shift ;;
     --gui) gui=1; shift ;;
     --share) share="$2"; shift 2 ;;
+    --eval-subset) eval_subset="$2"; shift 2 ;;
+    --epochs) full_epochs="$2"; shift 2 ;;
     --build-dir) build_dir="$2"; shift 2 ;;
     --keep) keep="$2"; shift 2 ;;
     *) echo "recording_overhead.sh: unknown argument $1" >&2; exit 2 ;;
@@ -47,7 +57,15 @@ if [[ ! -x "$app" ]]; then
   exit 1
 fi
 epochs=44
-((full)) && epochs=560
+if ((!full)) && [[ $full_epochs != 560 ]]; then
+  echo "recording_overhead.sh: --epochs only applies with --full" >&2
+  exit 2
+fi
+((full)) && epochs=$full_epochs
+if ((full && epochs < 530)); then
+  echo "recording_overhead.sh: --full needs --epochs >= 530 (the ring of 500 fills at 500)" >&2
+  exit 2
+fi
 work=${keep:-$(mktemp -d)}
 mkdir -p "$work"
 [[ -n "$keep" ]] || trap 'rm -rf "$work"' EXIT
@@ -55,6 +73,7 @@ mkdir -p "$work"
 setup=(--layers 784,256,256,10 --batch 64 --record-every 125 --capacity 500
        --threads "$threads" --no-figures -q)
 [[ -n "$share" ]] && setup+=(--live-share "$share")
+[[ -n "$eval_subset" ]] && setup+=(--eval-subset "$eval_subset")
 common=("${setup[@]}" --epochs "$epochs")
 
 # seconds between the end of epoch a and the end of epoch b in metrics.csv
@@ -65,6 +84,7 @@ window() {
 
 echo "# recording overhead: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
 echo "# threads $threads, epochs $epochs, pairs $pairs, share ${share:-default}," \
+     "eval subset ${eval_subset:-default}," \
      "$( ((gui)) && echo "window vs headless (both recording)," || echo "recording vs not,")" \
      "load at start: $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%F %H:%M UTC')"
 printf '| pair | order | without: early | with: early | overhead |'
@@ -97,8 +117,8 @@ for ((k = 1; k <= pairs; k++)); do
   e1=$(window 3 40 "$work/with-$k/metrics.csv")
   row="| $k | ${order[0]} first | $e0 | $e1 | $(awk -v a="$e0" -v b="$e1" 'BEGIN {printf "%+.1f%%", 100 * (b / a - 1)}') |"
   if ((full)); then
-    f0=$(window $((last - 40)) "$last" "$work/without-$k/metrics.csv")
-    f1=$(window $((last - 40)) "$last" "$work/with-$k/metrics.csv")
+    f0=$(window 519 $((last - 1)) "$work/without-$k/metrics.csv")
+    f1=$(window 519 $((last - 1)) "$work/with-$k/metrics.csv")
     row+=" $f0 | $f1 | $(awk -v a="$f0" -v b="$f1" 'BEGIN {printf "%+.1f%%", 100 * (b / a - 1)}') |"
   fi
   echo "$row"

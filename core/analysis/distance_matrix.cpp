@@ -13,7 +13,7 @@ namespace {
 constexpr int kRowUpdateChunks = 8;            // occupied slots per row update, split in 8 chunks
 constexpr int kGramTileRows = 128;             // G is tiled in 128 x 128 blocks for anchoredGram
 constexpr std::size_t kPanelColumns = 1024;    // parameters per panel of anchoredGram
-constexpr std::size_t kRowColumnBlock = 1024;  // the same for row updates (4 rows in L1)
+constexpr std::size_t kRowColumnBlock = 1024;  // parameters per pass of a row update (8 KB a row)
 constexpr std::size_t kMaxBatch = 64;          // new rows per pass of addSnapshots
 
 // The row-update kernel: dot products of a tile of up to kTileFresh new rows x kTileOther
@@ -23,12 +23,16 @@ constexpr std::size_t kMaxBatch = 64;          // new rows per pass of addSnapsh
 // computed in. The tile reads kTileFresh + kTileOther packets per kTileFresh x kTileOther
 // multiply-adds, where one dot at a time read two per one and was bound by loads.
 constexpr int kLanes = 8;
-constexpr int kTileFresh = 2;
-constexpr int kTileOther = 4;
 using Packet = Eigen::internal::packet_traits<double>::type;
 constexpr int kPacket = Eigen::internal::packet_traits<double>::size;
 static_assert(kLanes % kPacket == 0, "kLanes must be a whole number of packets");
 constexpr int kPacketsPerEntry = kLanes / kPacket;
+// Tile shape by vector width, so the accumulators (tile entries x kPacketsPerEntry) and
+// the loaded packets fit the register file: AVX-512 2 x 4 (8 + 6 of 32 registers), AVX
+// 2 x 2 (8 + 4 of 16), SSE2 or scalar 1 x 2 (8 + 3 of 16). An entry's bits do not depend on
+// the shape (each entry is computed alone), only the speed does.
+constexpr int kTileFresh = kPacket >= 4 ? 2 : 1;
+constexpr int kTileOther = kPacket >= 8 ? 4 : 2;
 
 // out[i * kTileOther + j] = sum_t x[i][t] * y[j][t], t < width (a multiple of kLanes).
 template <int RI, int RJ>

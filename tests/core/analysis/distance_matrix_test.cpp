@@ -109,7 +109,7 @@ TEST(DistanceMatrix, IncrementalMatchesDirectThroughRingWrapAround) {
 // twice before its row is computed) through several wrap-arounds: the same distances as
 // the direct computation, exactly symmetric, and bitwise equal with 1 or 2 threads.
 TEST(DistanceMatrix, BatchedRowsMatchDirectThroughRingWrapAround) {
-  constexpr int kCapacity = 70;  // > one 64-column tile
+  constexpr int kCapacity = 70;  // 8 chunks of ~9 ring rows: full and partial tiles
   constexpr std::size_t kParams = 2500;
   NearbySnapshots walk(kParams, 21);
   Ring ring(kCapacity, kParams);
@@ -142,8 +142,10 @@ TEST(DistanceMatrix, BatchedRowsMatchDirectThroughRingWrapAround) {
 // snapshot, and batches of varying size (a slot written twice within a batch included),
 // give bitwise the same G at every point where both have seen the same snapshots.
 TEST(DistanceMatrix, BatchingDoesNotChangeASingleBit) {
-  constexpr int kCapacity = 20;
-  constexpr std::size_t kParams = 5000;  // several column blocks
+  // 40 slots: chunks of 5 ring rows, i.e. full 4-row tiles and remainders; 5001 params:
+  // several column blocks, the last one padded to the kernel's 8 lanes.
+  constexpr int kCapacity = 40;
+  constexpr std::size_t kParams = 5001;
   NearbySnapshots walk(kParams, 5);
   Ring ring(kCapacity, kParams);
   const std::vector<float> anchor = walk.next();
@@ -152,7 +154,7 @@ TEST(DistanceMatrix, BatchingDoesNotChangeASingleBit) {
   single.setAnchor(anchor.data(), kParams);
   batched.setAnchor(anchor.data(), kParams);
   std::vector<int> pending;
-  const int sizes[] = {1, 3, 7, 2, 25, 5, 1, 11};
+  const int sizes[] = {1, 3, 7, 2, 45, 5, 1, 11, 30};
   for (int size : sizes) {
     for (int k = 0; k < size; ++k) {
       const int slot = ring.push(walk.next());

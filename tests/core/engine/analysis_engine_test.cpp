@@ -213,8 +213,20 @@ TEST(AnalysisEngine, RequestReferenceMovesTheReference) {
       EXPECT_GT(s->function[r].kl, 0.0) << k;
     }
   }
-  // The heatmap and path follow the new reference too.
+  // The heatmap and path follow the new reference too. The heatmap's Gram matrix was moved
+  // to the new anchor (rows of snapshots 4 and 5 from before the change, 6..8 after it):
+  // still the true pairwise distances.
   ASSERT_TRUE(s->ring);
+  const auto& snaps = s->ring->snapshots;
+  ASSERT_EQ(snaps.size(), 5u);
+  for (std::size_t i = 0; i < snaps.size(); ++i) {
+    for (std::size_t j = 0; j < snaps.size(); ++j) {
+      const double expected = f.distance(snaps[i].index, snaps[j].index);
+      EXPECT_NEAR(s->ring->distances(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)),
+                  expected, kDistanceRelTol * (1.0 + expected))
+          << snaps[i].index << ", " << snaps[j].index;
+    }
+  }
   MlpWorkspace ws;
   const LossStats l3 = f.mlp.evaluate(f.snapshots[3].data(), f.inputs, f.labels, ws);
   EXPECT_NEAR(s->ring->path.lossRaw.front(), l3.lossSum / l3.count, kPathRelTol);
