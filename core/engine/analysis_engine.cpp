@@ -321,15 +321,7 @@ bool AnalysisEngine::applyRequests() {
     referenceRequest = std::exchange(m_referenceRequest, -1);
     pins.swap(m_pinRequests);
   }
-  for (int index : pins) {
-    const int slot = m_ring.slotOfIndex(index);
-    if (slot < 0) {
-      m_analysisMessage =
-          "snapshot " + std::to_string(index) + " is no longer in the ring; nothing pinned";
-    } else {
-      pin(slot);
-    }
-  }
+  for (int index : pins) pinByIndex(index);
   if (referenceRequest >= 0) changeReference(referenceRequest);
   return referenceRequest >= 0 || !pins.empty();
 }
@@ -381,13 +373,7 @@ void AnalysisEngine::threadMain() {
       m_freeBuffers.push_back(std::move(job.params));
     }
     for (int index : pins) {
-      const int slot = m_ring.slotOfIndex(index);
-      if (slot < 0) {
-        m_analysisMessage =
-            "snapshot " + std::to_string(index) + " is no longer in the ring; nothing pinned";
-      } else {
-        pin(slot);
-      }
+      pinByIndex(index);
       unpublished = true;
     }
     if (referenceRequest >= 0) {
@@ -494,6 +480,16 @@ void AnalysisEngine::processSnapshot(const Pending& p) {
     ++m_nextAutoPin;
     pin(slot);
   }
+}
+
+void AnalysisEngine::pinByIndex(int snapshotIndex) {
+  const int slot = m_ring.slotOfIndex(snapshotIndex);
+  if (slot < 0) {
+    m_analysisMessage =
+        "snapshot " + std::to_string(snapshotIndex) + " is no longer in the ring; nothing pinned";
+    return;
+  }
+  pin(slot);
 }
 
 void AnalysisEngine::pin(int slot) {

@@ -169,6 +169,7 @@ class AnalysisEngine {
   void adoptReference(const float* w, const SnapshotMeta& meta, bool resetGram = true);
   void changeReference(int snapshotIndex);
   void pin(int slot);
+  void pinByIndex(int snapshotIndex);  // pin(slot), or a message if it left the ring
   RingJob makeRingJob(bool withPath) const;
   // The function distances of the first `count` queued snapshots, in order (parallel).
   void computeFunctionDistances(std::size_t count);
