@@ -59,7 +59,9 @@ void dotTile(const double* const* x, const double* const* y, std::size_t width, 
   for (int i = 0; i < RI; ++i) {
     for (int j = 0; j < RJ; ++j) {
       double a[kLanes];
-      for (int q = 0; q < kPacketsPerEntry; ++q) ei::pstoreu(a + q * kPacket, acc[i][j][q]);
+      for (int q = 0; q < kPacketsPerEntry; ++q) {
+        ei::pstoreu(a + static_cast<std::ptrdiff_t>(q) * kPacket, acc[i][j][q]);
+      }
       out[i * kTileOther + j] = ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
     }
   }
@@ -117,14 +119,14 @@ MatrixD anchoredGramImpl(const std::vector<const float*>& rows, std::size_t para
     parallel.forEach(static_cast<int>(tiles.size()), [&](int t) {
       const auto [bi, bj] = tiles[static_cast<std::size_t>(t)];
       MatrixD& tile = acc[static_cast<std::size_t>(t)];
-      const auto left = panel.block(bi * kGramTileRows, 0, tile.rows(), width);
-      const auto right = panel.block(bj * kGramTileRows, 0, tile.cols(), width);
+      const auto left = panel.block(Eigen::Index{bi} * kGramTileRows, 0, tile.rows(), width);
+      const auto right = panel.block(Eigen::Index{bj} * kGramTileRows, 0, tile.cols(), width);
       tile.noalias() += left * right.transpose();
     });
   }
   for (std::size_t t = 0; t < tiles.size(); ++t) {
-    g.block(tiles[t].first * kGramTileRows, tiles[t].second * kGramTileRows, acc[t].rows(),
-            acc[t].cols()) = acc[t];
+    g.block(Eigen::Index{tiles[t].first} * kGramTileRows,
+            Eigen::Index{tiles[t].second} * kGramTileRows, acc[t].rows(), acc[t].cols()) = acc[t];
   }
   // Mirror the lower triangle (the diagonal tiles' upper parts are overwritten too, so G is
   // exactly symmetric).
@@ -229,7 +231,7 @@ void DistanceMatrix::addRows(const std::vector<int>& fresh, const float* ringBlo
     };
     std::array<const double*, kTileFresh> xs{};
     std::array<const double*, kTileOther> ys{};
-    std::array<double, kTileFresh * kTileOther> out{};
+    std::array<double, static_cast<std::size_t>(kTileFresh) * kTileOther> out{};
     for (std::size_t col = 0; col < P; col += kRowColumnBlock) {
       const std::size_t width = std::min(kRowColumnBlock, P - col);
       const std::size_t padded = (width + kLanes - 1) / kLanes * kLanes;
@@ -243,7 +245,7 @@ void DistanceMatrix::addRows(const std::vector<int>& fresh, const float* ringBlo
         // Fresh row i pairs with column cj iff that slot is older than i (position < i).
         int minPos = k;
         for (int q = 0; q < nj; ++q) {
-          const int j = others[static_cast<std::size_t>(cj0 + q)];
+          const int j = others[static_cast<std::size_t>(cj0) + static_cast<std::size_t>(q)];
           minPos = std::min(minPos, order[static_cast<std::size_t>(j)]);
           load(y.row(q).data(), row(ringBlock, j) + col, a, width, padded);
           ys[static_cast<std::size_t>(q)] = y.row(q).data();
@@ -258,7 +260,8 @@ void DistanceMatrix::addRows(const std::vector<int>& fresh, const float* ringBlo
               const int cj = cj0 + q;
               const int pj = order[static_cast<std::size_t>(others[static_cast<std::size_t>(cj)])];
               if (pj >= i0 + p) continue;  // itself, or a later fresh one (which takes this pair)
-              acc(i0 + p, cj) += out[static_cast<std::size_t>(p * kTileOther + q)];
+              acc(i0 + p, cj) +=
+                  out[static_cast<std::size_t>(p) * kTileOther + static_cast<std::size_t>(q)];
             }
           }
         }
