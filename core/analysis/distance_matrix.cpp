@@ -247,6 +247,10 @@ void DistanceMatrix::addRows(const std::vector<int>& fresh, const float* ringBlo
         for (int q = 0; q < nj; ++q) {
           const int j = others[static_cast<std::size_t>(cj0) + static_cast<std::size_t>(q)];
           minPos = std::min(minPos, order[static_cast<std::size_t>(j)]);
+        }
+        if (minPos + 1 >= k) continue;  // only the newest fresh rows: no pair here
+        for (int q = 0; q < nj; ++q) {
+          const int j = others[static_cast<std::size_t>(cj0) + static_cast<std::size_t>(q)];
           load(y.row(q).data(), row(ringBlock, j) + col, a, width, padded);
           ys[static_cast<std::size_t>(q)] = y.row(q).data();
         }
