@@ -1,5 +1,6 @@
 #include "core/analysis/function_distance.h"
 
+#include <cassert>
 #include <cmath>
 
 namespace driftscope {
@@ -31,13 +32,17 @@ std::vector<int> argmaxRows(const RowMatrix& logits) {
 FunctionReference makeFunctionReference(const Mlp& mlp, const float* wRef,
                                         const Eigen::Ref<const RowMatrix>& inputs,
                                         MlpWorkspace& ws) {
-  const RowMatrix logits = mlp.forward(wRef, inputs, ws);
+  const RowMatrix logits = mlp.logitsInChunks(wRef, inputs, ws);
   return {logSoftmaxRows(logits), argmaxRows(logits)};
 }
 
 FunctionDistance functionDistance(const Mlp& mlp, const FunctionReference& ref, const float* wM,
                                   const Eigen::Ref<const RowMatrix>& inputs, MlpWorkspace& ws) {
-  const RowMatrix logits = mlp.forward(wM, inputs, ws);
+  return functionDistanceOfLogits(ref, mlp.logitsInChunks(wM, inputs, ws));
+}
+
+FunctionDistance functionDistanceOfLogits(const FunctionReference& ref, const RowMatrix& logits) {
+  assert(logits.rows() == ref.logProbs.rows() && logits.cols() == ref.logProbs.cols());
   const RowMatrixD logQ = logSoftmaxRows(logits);
   const std::vector<int> pred = argmaxRows(logits);
   FunctionDistance d;

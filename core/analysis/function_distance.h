@@ -2,7 +2,10 @@
 // of inputs: the fraction of inputs whose predicted class differs, and the mean
 // KL(p_ref || p_M) of the softmax outputs. Both are invariant to every weight-space
 // symmetry by construction (Fort et al. 2019 use the same measures). FunctionReference
-// caches the reference's outputs, so each later snapshot costs one forward pass.
+// caches the reference's outputs, so each later snapshot costs one forward pass, or none
+// when its logits come from elsewhere (functionDistanceOfLogits: the trainer's per-epoch
+// evaluation computes them for a snapshot taken at the end of an epoch). The logits are
+// always those of Mlp::logitsInChunks, so both routes give the same bits.
 // Pure functions of their inputs; thread-safe with one workspace per thread.
 #pragma once
 
@@ -27,6 +30,8 @@ FunctionReference makeFunctionReference(const Mlp& mlp, const float* wRef,
                                         MlpWorkspace& ws);
 FunctionDistance functionDistance(const Mlp& mlp, const FunctionReference& ref, const float* wM,
                                   const Eigen::Ref<const RowMatrix>& inputs, MlpWorkspace& ws);
+// The same from the logits of w_M on the reference's inputs ([inputs, classes]).
+FunctionDistance functionDistanceOfLogits(const FunctionReference& ref, const RowMatrix& logits);
 
 // Row-wise log softmax in double (max subtracted first).
 RowMatrixD logSoftmaxRows(const RowMatrix& logits);

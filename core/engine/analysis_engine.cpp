@@ -173,7 +173,8 @@ void AnalysisEngine::runTask(RingTask& task, const SnapshotRing& ring,
   }
 }
 
-void AnalysisEngine::submitSnapshot(const float* params, const SnapshotMeta& meta) {
+void AnalysisEngine::submitSnapshot(const float* params, const SnapshotMeta& meta,
+                                    bool outputsFollow) {
   std::unique_lock<std::mutex> lock(m_mutex);
   m_spaceFree.wait(lock, [&] {
     return static_cast<int>(m_pending.size()) < kMaxPending || m_stopRequested || !m_running.load();
@@ -185,8 +186,20 @@ void AnalysisEngine::submitSnapshot(const float* params, const SnapshotMeta& met
     m_freeBuffers.pop_back();
   }
   buffer = ConstVectorMap(params, static_cast<Eigen::Index>(m_mlp.layout().paramCount()));
-  m_pending.push_back({std::move(buffer), meta});
+  m_pending.push_back({std::move(buffer), meta, outputsFollow});
   lock.unlock();
+  m_wake.notify_one();
+}
+
+void AnalysisEngine::submitFunctionOutputs(std::int64_t step, const RowMatrix& logits) {
+  if (logits.rows() != m_evalInputs.rows() || logits.cols() != m_mlp.layout().outputSize()) {
+    return;  // not logits of the evaluation inputs: the forward pass stays the route
+  }
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_stopRequested) return;
+    m_outputsInbox.emplace_back(step, logits);
+  }
   m_wake.notify_one();
 }
 
@@ -345,7 +358,8 @@ void AnalysisEngine::threadMain() {
       // Wake on work; with analyses or a publication outstanding, also on a short timer.
       m_wake.wait_for(
           lock, idle ? std::chrono::milliseconds(100) : std::chrono::milliseconds(20), [&] {
-            return !m_pending.empty() || m_referenceRequest >= 0 || !m_ringTasks.empty() ||
+            return !m_pending.empty() || !m_outputsInbox.empty() || m_referenceRequest >= 0 ||
+                   !m_ringTasks.empty() ||
                    !m_pinRequests.empty() || m_finishRequested || m_stopRequested || m_dirty ||
                    (!m_functionQueue.empty() && !m_liveBudget.active());  // paused catch-up
           });
@@ -357,6 +371,10 @@ void AnalysisEngine::threadMain() {
         m_pending.pop_front();
         haveJob = true;
       }
+      // Outputs are submitted after their snapshot and before the next one, so those of a
+      // snapshot are here at the latest when the next snapshot is taken from m_pending.
+      for (auto& [step, logits] : m_outputsInbox) m_functionOutputs[step] = std::move(logits);
+      m_outputsInbox.clear();
       referenceRequest = std::exchange(m_referenceRequest, -1);
       tasks.swap(m_ringTasks);
       pins.swap(m_pinRequests);
@@ -430,6 +448,7 @@ void AnalysisEngine::adoptReference(const float* w, const SnapshotMeta& meta, bo
       computeBaseline(m_mlp.layout(), m_ring.reference().data(), bo, m_parallel));
   m_functionRef =
       makeFunctionReference(m_mlp, m_ring.reference().data(), m_evalInputs, m_workspace);
+  ++m_functionForwardPasses;
   ++m_referenceGeneration;
 }
 
@@ -454,7 +473,7 @@ void AnalysisEngine::processSnapshot(const Pending& p) {
     const int victim = (m_ring.newestSlot() + 1) % m_ring.capacity();
     // Not charged: this work is due whatever the budget, and charging it would starve the
     // live views when snapshots come faster than the budget pays for (many small ones).
-    if (m_ring.slotMeta(victim).index == m_functionQueue.front().index) {
+    if (m_ring.slotMeta(victim).index == m_functionQueue.front().meta.index) {
       computeFunctionDistances(1);
     }
   }
@@ -466,7 +485,7 @@ void AnalysisEngine::processSnapshot(const Pending& p) {
   m_gramPending.push_back(slot);
   const bool align = m_options.alignEvery > 0 && p.meta.index % m_options.alignEvery == 0;
   m_distances.push_back(measure(w, p.meta, align));
-  m_functionQueue.push_back(p.meta);  // advanced by threadMain, after the ring analyses
+  m_functionQueue.push_back({p.meta, p.outputsFollow});  // advanced by threadMain
   for (std::size_t k = 0; k < m_pinned.size(); ++k) {
     m_pinned[k].points.push_back({p.meta.step - m_pinned[k].reference.step,
                                   l2Distance(m_pinnedWeights[k].data(), w, m_ring.paramCount())});
@@ -542,7 +561,12 @@ void AnalysisEngine::changeReference(int snapshotIndex) {
     m_distances.push_back(measure(m_ring.slotData(s), meta, align));
     const FunctionDistance fd =
         functionDistance(m_mlp, m_functionRef, m_ring.slotData(s), m_evalInputs, m_workspace);
+    ++m_functionForwardPasses;
     m_function.push_back({meta, fd.disagreement, fd.kl});
+  }
+  if (!slots.empty()) {  // outputs of snapshots already in the ring are no longer needed
+    const std::int64_t newest = m_ring.slotMeta(slots.back()).step;
+    std::erase_if(m_functionOutputs, [&](const auto& e) { return e.first <= newest; });
   }
   m_analysisMessage = "reference set to snapshot " + std::to_string(snapshotIndex);
 }
@@ -565,12 +589,15 @@ void AnalysisEngine::computeFunctionDistances(std::size_t count) {
   if (count == 0) return;
   std::vector<FunctionRecord> added;
   std::vector<int> slots;
+  std::vector<const RowMatrix*> outputs;  // submitted logits, or null: a forward pass
   // Queued snapshots are in the ring, oldest first, in the ring's chronological order.
   const std::vector<int> chrono = m_ring.chronological();
   std::size_t c = 0;
+  std::int64_t lastStep = std::numeric_limits<std::int64_t>::min();
   for (std::size_t k = 0; k < count; ++k) {
-    const SnapshotMeta meta = m_functionQueue.front();
+    const SnapshotMeta meta = m_functionQueue.front().meta;
     m_functionQueue.pop_front();
+    lastStep = meta.step;
     while (c < chrono.size() && m_ring.slotMeta(chrono[c]).index < meta.index) ++c;
     if (c == chrono.size() || m_ring.slotMeta(chrono[c]).index != meta.index) {
       continue;  // cannot happen: the ring computes it before dropping it
@@ -578,39 +605,62 @@ void AnalysisEngine::computeFunctionDistances(std::size_t count) {
     const int slot = chrono[c];
     added.push_back({meta, 0.0, 0.0});
     slots.push_back(slot);
+    const auto it = m_functionOutputs.find(meta.step);
+    outputs.push_back(it == m_functionOutputs.end() ? nullptr : &it->second);
   }
   // Independent snapshots: tasks take every k-th one, each with its own workspace.
   const int n = static_cast<int>(added.size());
-  const int tasks = std::min(n, m_parallel.threads());
+  const int forwardPasses =
+      static_cast<int>(std::count(outputs.begin(), outputs.end(), nullptr));
+  const int tasks = std::min(forwardPasses, m_parallel.threads());
   std::vector<MlpWorkspace> workspaces(static_cast<std::size_t>(tasks > 1 ? tasks : 0));
   auto task = [&](int t) {
     MlpWorkspace& ws = tasks > 1 ? workspaces[static_cast<std::size_t>(t)] : m_workspace;
-    for (int k = t; k < n; k += tasks) {
-      const FunctionDistance fd = functionDistance(
-          m_mlp, m_functionRef, m_ring.slotData(slots[static_cast<std::size_t>(k)]),
-          m_evalInputs, ws);
+    for (int k = t; k < n; k += std::max(tasks, 1)) {
+      const RowMatrix* logits = outputs[static_cast<std::size_t>(k)];
+      const FunctionDistance fd =
+          logits != nullptr
+              ? functionDistanceOfLogits(m_functionRef, *logits)
+              : functionDistance(m_mlp, m_functionRef,
+                                 m_ring.slotData(slots[static_cast<std::size_t>(k)]),
+                                 m_evalInputs, ws);
       added[static_cast<std::size_t>(k)].disagreement = fd.disagreement;
       added[static_cast<std::size_t>(k)].kl = fd.kl;
     }
   };
-  if (tasks == 1) {
+  if (tasks <= 1) {
     task(0);
   } else {
     m_parallel.forEach(tasks, task);
   }
+  m_functionForwardPasses += forwardPasses;
   for (const FunctionRecord& r : added) m_function.push_back(r);
+  // Used, or of snapshots whose distance was computed without them (they came too late).
+  std::erase_if(m_functionOutputs, [&](const auto& e) { return e.first <= lastStep; });
+}
+
+std::size_t AnalysisEngine::functionQueueReady() const {
+  // While training runs, a snapshot whose logits are on their way waits for them (a few
+  // ms: the trainer's evaluation of the same weights) rather than running a forward pass
+  // of its own. Outputs are in before the next snapshot is (see threadMain), so only the
+  // newest queued snapshot can be waiting.
+  const std::size_t n = m_functionQueue.size();
+  if (n == 0 || !m_liveBudget.active()) return n;
+  const QueuedFunction& newest = m_functionQueue.back();
+  const bool waits = newest.outputsFollow && !m_functionOutputs.contains(newest.meta.step);
+  return waits ? n - 1 : n;
 }
 
 bool AnalysisEngine::advanceFunctionQueue() {
-  if (m_functionQueue.empty()) return false;
+  if (functionQueueReady() == 0) return false;
   if (!m_liveBudget.active() || m_liveBudget.unlimited()) {
-    computeFunctionDistances(8);
+    computeFunctionDistances(std::min<std::size_t>(8, functionQueueReady()));
     return true;
   }
   // At most 8 per call, and none after 50 ms, even with credit to spare.
   bool any = false;
   const auto start = Clock::now();
-  for (int k = 0; k < 8 && !m_functionQueue.empty() && m_liveBudget.allows(Clock::now()) &&
+  for (int k = 0; k < 8 && functionQueueReady() > 0 && m_liveBudget.allows(Clock::now()) &&
                   secondsSince(start) < 0.05;
        ++k) {
     const auto t0 = Clock::now();

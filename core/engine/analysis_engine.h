@@ -8,7 +8,8 @@
 // and the phase are handed over the same way and cost a short lock.
 // Analysis thread: per snapshot: ring push, distance breakdown, the aligned distance every
 // `alignEvery` snapshots, and the function-space distance (a forward pass of the
-// evaluation subset) through a queue that advances, oldest first, within the live budget.
+// evaluation subset, or none when the producer hands over the snapshot's logits:
+// submitFunctionOutputs) through a queue that advances, oldest first, within the live budget.
 // The Gram rows of new snapshots (O(C·P) each) are computed together, in one pass over
 // the ring, before each ring analysis.
 // Ring worker thread: the expensive ring analyses (heatmap, PCA, MSD fit, alignment of
@@ -37,6 +38,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -102,7 +104,15 @@ class AnalysisEngine {
   void stop();
 
   // Producer API (any thread).
-  void submitSnapshot(const float* params, const SnapshotMeta& meta);
+  // outputsFollow: submitFunctionOutputs(meta.step, ...) will follow for this snapshot
+  // (Experiment: a snapshot at the end of an epoch, whose weights the trainer evaluates
+  // next); its function distance waits for them instead of running a forward pass of the
+  // evaluation subset, unless it is due earlier (the ring drops it, pause, finish).
+  void submitSnapshot(const float* params, const SnapshotMeta& meta, bool outputsFollow = false);
+  // Logits of the snapshot taken at `step` on the evaluation inputs, as
+  // Mlp::logitsInChunks computes them (Trainer::testLogits); ignored unless their shape is
+  // [evaluation inputs, outputs]. Either route gives the same function distance, bit for bit.
+  void submitFunctionOutputs(std::int64_t step, const RowMatrix& logits);
   void submitEpoch(const EpochMetrics& m);
   void submitBatchLoss(const BatchLossPoint& p);
   void submitProgress(const TrainProgress& p);
@@ -135,11 +145,19 @@ class AnalysisEngine {
   const SnapshotRing& ring() const { return m_ring; }  // only when the thread is not running
   const Mlp& mlp() const { return m_mlp; }
   const AnalysisOptions& options() const { return m_options; }
+  // Forward passes of the evaluation subset run for function distances so far (references
+  // included); the rest came from submitted outputs. For tests and benchmarks.
+  int functionForwardPasses() const { return m_functionForwardPasses.load(); }
 
  private:
   struct Pending {
     Vector params;
     SnapshotMeta meta;
+    bool outputsFollow = false;
+  };
+  struct QueuedFunction {
+    SnapshotMeta meta;
+    bool outputsFollow = false;  // wait for submitFunctionOutputs while training runs
   };
   // Inputs of the ring analyses, copied so the ring worker shares nothing mutable.
   struct RingJob {
@@ -174,6 +192,9 @@ class AnalysisEngine {
   // The function distances of the first `count` queued snapshots, in order (parallel).
   void computeFunctionDistances(std::size_t count);
   bool advanceFunctionQueue();  // within the live budget; true when some were computed
+  // Queued snapshots whose function distance can run now: all but a newest one whose
+  // outputs are still on their way while training runs.
+  std::size_t functionQueueReady() const;
   void flushGramRows();
   void updateBudgets(RunPhase phase);
   RingOutput computeRingAnalysis(const RingJob& job, ParallelContext& parallel) const;
@@ -212,6 +233,7 @@ class AnalysisEngine {
   int m_referenceRequest = -1;
   std::vector<int> m_pinRequests;
   std::vector<RingTask> m_ringTasks;
+  std::vector<std::pair<std::int64_t, RowMatrix>> m_outputsInbox;  // submitFunctionOutputs
   bool m_dirty = false;
   bool m_finishRequested = false;
   bool m_stopRequested = false;
@@ -237,7 +259,9 @@ class AnalysisEngine {
   std::uint64_t m_version = 0;
   CpuBudget m_liveBudget;  // function distances, ring analyses
   CpuBudget m_pathBudget;  // linear path (and the newest snapshot's alignment)
-  std::deque<SnapshotMeta> m_functionQueue;  // snapshots awaiting their function distance
+  std::deque<QueuedFunction> m_functionQueue;  // snapshots awaiting their function distance
+  std::map<std::int64_t, RowMatrix> m_functionOutputs;  // by step, from m_outputsInbox
+  std::atomic<int> m_functionForwardPasses{0};
 
   // Ring worker: one job at a time, under m_ringMutex.
   std::mutex m_ringMutex;

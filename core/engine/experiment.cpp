@@ -37,6 +37,7 @@ Experiment::Experiment(const RunConfig& config, std::shared_ptr<const DataSplit>
     if (c.step == 0) sgd.learningRate = c.lr;
   }
   m_trainer = std::make_unique<Trainer>(mlp, *m_data, sgd);
+  m_trainer->captureTestLogits(n);  // the evaluation subset: the first n test inputs
   m_engine = std::make_unique<AnalysisEngine>(mlp, AnalysisOptions::fromConfig(m_config),
                                               m_evalInputs, m_evalLabels);
 }
@@ -102,7 +103,8 @@ RunInfo Experiment::runInfo() const {
   return info;
 }
 
-void Experiment::startRecording(std::int64_t step, int epoch, const Vector& params) {
+void Experiment::startRecording(std::int64_t step, int epoch, const Vector& params,
+                                bool outputsFollow) {
   m_recording.store(true);
   m_recordStart = step;
   m_engine->setRecordingStart(step);
@@ -112,7 +114,16 @@ void Experiment::startRecording(std::int64_t step, int epoch, const Vector& para
   meta.step = step;
   meta.epoch = epoch;
   meta.lr = m_trainer->learningRate();
-  m_engine->submitSnapshot(params.data(), meta);
+  m_engine->submitSnapshot(params.data(), meta, outputsFollow);
+  if (outputsFollow) m_outputsStep = step;
+}
+
+void Experiment::handOverOutputs(std::int64_t step) {
+  // A stop during the evaluation leaves the logits incomplete: the engine then runs the
+  // forward pass itself (same bits).
+  if (step != m_outputsStep || m_trainer->stopRequested()) return;
+  m_engine->submitFunctionOutputs(step, m_trainer->testLogits());
+  m_outputsStep = -1;
 }
 
 TrainOutcome Experiment::run() {
@@ -129,7 +140,7 @@ TrainOutcome Experiment::run() {
   std::size_t nextChange = 0;
 
   if (!m_config.burnInAuto && m_config.burnInEpochs == 0) {
-    startRecording(0, 0, m_trainer->params());
+    startRecording(0, 0, m_trainer->params(), /*outputsFollow=*/true);  // evaluated below
   }
   // Raw training loss: the mean batch loss of blocks of ~1/25 epoch.
   const std::int64_t lossBlock = std::max<std::int64_t>(1, spe / 25);
@@ -153,11 +164,15 @@ TrainOutcome Experiment::run() {
       meta.step = info.step;
       meta.epoch = static_cast<double>(info.step) / static_cast<double>(spe);
       meta.lr = info.lr;
-      m_engine->submitSnapshot(params.data(), meta);
+      // At the end of an epoch the trainer evaluates these weights next (onEpoch).
+      const bool epochEnd = info.epochFraction >= 1.0;
+      m_engine->submitSnapshot(params.data(), meta, epochEnd);
+      if (epochEnd) m_outputsStep = info.step;
     }
   };
   cb.onEpoch = [&](const EpochMetrics& m) {
     m_engine->submitEpoch(m);
+    handOverOutputs(m.step);
     if (m_recording.load()) return;
     bool start = false;
     if (m_config.burnInAuto) {
@@ -171,7 +186,10 @@ TrainOutcome Experiment::run() {
     } else {
       start = m.epoch >= m_config.burnInEpochs;
     }
-    if (start) startRecording(m.step, m.epoch, m_trainer->params());
+    if (start) {
+      startRecording(m.step, m.epoch, m_trainer->params(), /*outputsFollow=*/true);
+      handOverOutputs(m.step);  // evaluated just now
+    }
   };
   cb.onProgress = [&](const TrainProgress& p) { m_engine->submitProgress(p); };
   cb.onLearningRateChange = [&](const LrChange& c) { m_engine->submitLearningRateChange(c); };
@@ -179,6 +197,7 @@ TrainOutcome Experiment::run() {
   // Epoch 0 metrics: where training starts (and the first best test loss for auto).
   const EpochMetrics initial = m_trainer->evaluateNow();
   m_engine->submitEpoch(initial);
+  handOverOutputs(initial.step);
   m_bestTestLoss = initial.testLoss;
   if (!m_trainer->stopRequested()) {
     m_outcome = m_trainer->train(m_config.epochs, cb);

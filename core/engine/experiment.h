@@ -62,7 +62,12 @@ class Experiment {
 
  private:
   Experiment(const RunConfig& config, std::shared_ptr<const DataSplit> data);
-  void startRecording(std::int64_t step, int epoch, const Vector& params);
+  // outputsFollow: the trainer evaluates these weights next (or has just), so the engine
+  // gets their logits (handOverOutputs) instead of running a forward pass of its own.
+  void startRecording(std::int64_t step, int epoch, const Vector& params, bool outputsFollow);
+  // After an evaluation at `step`: the logits of the evaluation subset go to the engine if
+  // a snapshot of the same weights awaits them.
+  void handOverOutputs(std::int64_t step);
 
   RunConfig m_config;
   std::shared_ptr<const DataSplit> m_data;
@@ -75,6 +80,7 @@ class Experiment {
   std::atomic<bool> m_trainingEnded{false};  // set before the terminal phase
   std::int64_t m_recordStart = 0;
   int m_snapshots = 0;
+  std::int64_t m_outputsStep = -1;  // step of the snapshot awaiting its logits, or -1
   double m_bestTestLoss = 0.0;
   int m_epochsWithoutImprovement = 0;
   std::atomic<bool> m_paused{false};

@@ -182,6 +182,16 @@ LossStats Mlp::lossOfLogits(const RowMatrix& logits, std::span<const std::uint8_
   return s;
 }
 
+RowMatrix Mlp::logitsInChunks(const float* params, const Eigen::Ref<const RowMatrix>& x,
+                              MlpWorkspace& ws) const {
+  RowMatrix out(x.rows(), m_layout.outputSize());
+  for (Eigen::Index begin = 0; begin < x.rows(); begin += kEvalChunkRows) {
+    const Eigen::Index rows = std::min<Eigen::Index>(kEvalChunkRows, x.rows() - begin);
+    out.middleRows(begin, rows) = forward(params, x.middleRows(begin, rows), ws);
+  }
+  return out;
+}
+
 LossStats Mlp::evaluate(const float* params, const Eigen::Ref<const RowMatrix>& x,
                         std::span<const std::uint8_t> labels, MlpWorkspace& ws) const {
   return lossOfLogits(forward(params, x, ws), labels);

@@ -90,6 +90,15 @@ class Mlp {
                              std::span<const std::uint8_t> labels, float scale, const FusedSgd& sgd,
                              MlpWorkspace& ws, ParallelContext* parallel = nullptr) const;
 
+  // Logits of x by forward() over consecutive chunks of kEvalChunkRows rows from row 0
+  // (the last one shorter). A chunk's logits depend only on the weights and that chunk's
+  // rows, so two passes that cut the same rows into the same chunks give the same bits:
+  // the trainer's per-epoch evaluation hands the function-space distance the logits it
+  // computed this way (Trainer::testLogits) instead of a second forward pass.
+  static constexpr int kEvalChunkRows = 256;
+  RowMatrix logitsInChunks(const float* params, const Eigen::Ref<const RowMatrix>& x,
+                           MlpWorkspace& ws) const;
+
   // Loss (summed) and accuracy without gradient.
   LossStats evaluate(const float* params, const Eigen::Ref<const RowMatrix>& x,
                      std::span<const std::uint8_t> labels, MlpWorkspace& ws) const;

@@ -19,8 +19,8 @@ constexpr int kMaxShards = 4;
 // The weight update runs in fixed blocks (elementwise: bit-identical for any thread
 // count) that also carry the NaN/Inf check while the block is in cache.
 constexpr Eigen::Index kUpdateBlock = 1 << 16;
-constexpr int kEvalChunk = 256;  // samples per evaluation chunk (fixed: deterministic sums)
-constexpr int kEvalGroups = 8;   // chunk groups, one workspace each
+constexpr int kEvalChunk = Mlp::kEvalChunkRows;  // fixed: deterministic sums, same logits
+constexpr int kEvalGroups = 8;                   // chunk groups, one workspace each
 
 using Clock = std::chrono::steady_clock;
 
@@ -283,24 +283,30 @@ TrainOutcome Trainer::train(int totalEpochs, const Callbacks& callbacks) {
   return outcome;
 }
 
-LossStats Trainer::evaluateParams(const float* params, const Dataset& data) {
+LossStats Trainer::evaluateParams(const float* params, const Dataset& data, int captureRows,
+                                  RowMatrix* logits) {
   const int n = data.size();
-  const int chunks = (n + kEvalChunk - 1) / kEvalChunk;
+  const int split = std::clamp(captureRows, 0, n);
+  // Chunks of kEvalChunk rows over [0, split), then over [split, n).
+  const int head = (split + kEvalChunk - 1) / kEvalChunk;
+  const int chunks = head + (n - split + kEvalChunk - 1) / kEvalChunk;
   const int groups = std::min(chunks, kEvalGroups);
+  if (logits != nullptr) logits->resize(split, m_mlp.layout().outputSize());
   // Group g evaluates chunks g, g + groups, ... with its own workspace; the group sums
   // are added in group order: deterministic for any thread count.
   std::vector<LossStats> parts(static_cast<std::size_t>(groups));
   m_parallel.forEach(groups, [&](int g) {
     LossStats& acc = parts[static_cast<std::size_t>(g)];
+    MlpWorkspace& ws = m_workspaces[static_cast<std::size_t>(g)];
     for (int c = g; c < chunks; c += groups) {
       if (m_stop.load()) return;
-      const int begin = c * kEvalChunk;
-      const int rows = std::min(kEvalChunk, n - begin);
-      const LossStats st = m_mlp.evaluate(
-          params, data.images.middleRows(begin, rows),
-          std::span<const std::uint8_t>(data.labels)
-              .subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(rows)),
-          m_workspaces[static_cast<std::size_t>(g)]);
+      const int begin = c < head ? c * kEvalChunk : split + (c - head) * kEvalChunk;
+      const int rows = std::min(kEvalChunk, (c < head ? split : n) - begin);
+      const RowMatrix z = m_mlp.forward(params, data.images.middleRows(begin, rows), ws);
+      const LossStats st = m_mlp.lossOfLogits(
+          z, std::span<const std::uint8_t>(data.labels)
+                 .subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(rows)));
+      if (logits != nullptr && c < head) logits->middleRows(begin, rows) = z;
       acc.lossSum += st.lossSum;
       acc.correct += st.correct;
       acc.count += st.count;
@@ -321,7 +327,10 @@ EpochMetrics Trainer::evaluateNow() {
   m.step = m_step;
   m.lr = m_lastLr >= 0.0f ? m_lastLr : m_requestedLr.load();
   const LossStats tr = evaluateParams(m_params.data(), m_data.train);
-  const LossStats te = evaluateParams(m_params.data(), m_data.test);
+  const LossStats te = m_captureRows > 0
+                           ? evaluateParams(m_params.data(), m_data.test, m_captureRows,
+                                            &m_testLogits)
+                           : evaluateParams(m_params.data(), m_data.test);
   m.trainLoss = tr.count ? tr.lossSum / tr.count : 0.0;
   m.trainAcc = tr.count ? static_cast<double>(tr.correct) / tr.count : 0.0;
   m.testLoss = te.count ? te.lossSum / te.count : 0.0;

@@ -123,8 +123,21 @@ class Trainer {
 
   // Full-set loss/accuracy of the current weights (parallel, deterministic).
   EpochMetrics evaluateNow();
-  // Mean loss and accuracy of arbitrary weights on a data set (parallel, deterministic).
-  LossStats evaluateParams(const float* params, const Dataset& data);
+  // Mean loss and accuracy of arbitrary weights on a data set (parallel, deterministic),
+  // in chunks of Mlp::kEvalChunkRows; the first `captureRows` rows are chunked on their
+  // own (chunks never straddle that row) and, with `logits`, their logits are copied there
+  // ([captureRows, outputs]; bit-identical to Mlp::logitsInChunks of those rows).
+  LossStats evaluateParams(const float* params, const Dataset& data, int captureRows = 0,
+                           RowMatrix* logits = nullptr);
+
+  // From now on every evaluateNow() keeps the logits of the first min(rows, test size)
+  // test inputs (0: none), for the function-space distance of a snapshot of the same
+  // weights (Experiment hands them to the analysis engine). Only while not training.
+  void captureTestLogits(int rows) { m_captureRows = std::max(0, rows); }
+  // The logits kept by the last evaluateNow() (empty before, or without captureTestLogits);
+  // on the trainer's thread (in onEpoch, or after evaluateNow()). Incomplete when a stop
+  // was requested during that evaluation.
+  const RowMatrix& testLogits() const { return m_testLogits; }
 
  private:
   bool sgdStep(const std::vector<int>& batch, float lr, double& batchLoss);
@@ -154,6 +167,8 @@ class Trainer {
   double m_secondsBefore = 0.0;
   float m_lastLr = -1.0f;
   std::vector<LrChange> m_lrHistory;
+  int m_captureRows = 0;
+  RowMatrix m_testLogits;
 
   std::atomic<float> m_requestedLr;
   std::atomic<bool> m_stop{false};

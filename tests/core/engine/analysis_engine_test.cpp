@@ -414,6 +414,45 @@ void zeroBudgetRun(int threads) {
   EXPECT_EQ(s->ring->pathSnapshot, 9);
 }
 
+// Logits handed over by the producer (Experiment: the trainer's evaluation of a snapshot
+// taken at the end of an epoch) replace the forward pass of the evaluation inputs and
+// give the same function distances, bit for bit; a snapshot whose outputs never come (or
+// come in the wrong shape) gets the forward pass, at the latest when training ends.
+TEST(AnalysisEngine, SubmittedOutputsReplaceTheForwardPassBitForBit) {
+  const Fixture f(10);
+  AnalysisEngine engine(f.mlp, f.options(20), f.inputs, f.labels);
+  engine.setPhase(RunPhase::kRecording);
+  engine.start();
+  MlpWorkspace ws;
+  for (int k = 0; k < 10; ++k) {
+    const Vector& w = f.snapshots[static_cast<std::size_t>(k)];
+    const SnapshotMeta& meta = f.metas[static_cast<std::size_t>(k)];
+    engine.submitSnapshot(w.data(), meta, /*outputsFollow=*/true);
+    if (k % 2 == 0) {
+      engine.submitFunctionOutputs(meta.step, f.mlp.logitsInChunks(w.data(), f.inputs, ws));
+    } else if (k == 9) {
+      engine.submitFunctionOutputs(meta.step, RowMatrix::Zero(f.inputs.rows() - 1, 3));
+    }
+  }
+  ASSERT_TRUE(waitFor(engine, [](const AnalysisState& s) { return s.function.size() == 9; }))
+      << "all but the newest, which waits for outputs that never come";
+  engine.setPhase(RunPhase::kFinished);
+  engine.finish();
+  const auto s = engine.latest();
+  ASSERT_EQ(s->function.size(), 10u);
+  const FunctionReference ref = makeFunctionReference(f.mlp, f.snapshots[0].data(), f.inputs, ws);
+  for (int k = 0; k < 10; ++k) {
+    const FunctionRecord& r = s->function[static_cast<std::size_t>(k)];
+    EXPECT_EQ(r.meta.index, k);
+    const FunctionDistance fd =
+        functionDistance(f.mlp, ref, f.snapshots[static_cast<std::size_t>(k)].data(), f.inputs, ws);
+    EXPECT_EQ(r.disagreement, fd.disagreement) << k;
+    EXPECT_EQ(r.kl, fd.kl) << k;
+  }
+  EXPECT_EQ(s->function[0].kl, 0.0);
+  EXPECT_EQ(engine.functionForwardPasses(), 1 + 5) << "the reference and the odd snapshots";
+}
+
 // Paused, the budget does not limit: the skipped function distances are caught up
 // without finish(), and the ring analysis (with the path) follows the newest snapshot.
 TEST(AnalysisEngine, PausingCatchesUpDeferredAnalyses) {

@@ -83,6 +83,48 @@ TEST(Experiment, ZeroBurnInRecordsTheInitialWeights) {
   EXPECT_TRUE((e->engine().ring().reference().array() == initial.array()).all());
 }
 
+// A snapshot at the end of an epoch gets its function distance from the logits of the
+// trainer's evaluation of the same weights (no forward pass of the evaluation subset);
+// the others (mid-epoch) from a forward pass; both equal the direct computation, bit for bit.
+TEST(Experiment, SnapshotsAtEpochEndsReuseTheEvaluationsLogits) {
+  RunConfig c = smallConfig();
+  c.burnInEpochs = 0;
+  c.epochs = 3;
+  c.recordEvery = 6;  // half an epoch: steps 0, 6, ..., 36; 0, 12, 24, 36 end an epoch
+  auto e = testing::makeSmallExperiment(c);
+  ASSERT_TRUE(e);
+  ASSERT_EQ(e->run().reason, StopReason::kCompleted);
+  const auto s = e->latest();
+  ASSERT_EQ(s->function.size(), 7u);
+  EXPECT_EQ(e->engine().functionForwardPasses(), 1 + 3) << "the reference and steps 6, 18, 30";
+  const DataSplit data = testing::smallSplit(600, 200);
+  const RowMatrix inputs = data.test.images.topRows(c.evalSubset);
+  const SnapshotRing& ring = e->engine().ring();
+  const std::vector<int> slots = ring.chronological();
+  ASSERT_EQ(slots.size(), 7u);
+  MlpWorkspace ws;
+  const Mlp& mlp = e->engine().mlp();
+  const FunctionReference ref = makeFunctionReference(mlp, ring.reference().data(), inputs, ws);
+  for (std::size_t k = 0; k < slots.size(); ++k) {
+    const FunctionRecord& r = s->function[k];
+    EXPECT_EQ(r.meta.step, 6 * static_cast<std::int64_t>(k));
+    const FunctionDistance fd = functionDistance(mlp, ref, ring.slotData(slots[k]), inputs, ws);
+    EXPECT_EQ(r.disagreement, fd.disagreement) << k;
+    EXPECT_EQ(r.kl, fd.kl) << k;
+  }
+  EXPECT_GT(s->function.back().kl, 0.0);
+
+  // Burn-in ending at an epoch (the snapshot taken in onEpoch) and a snapshot every epoch:
+  // only the reference needs a forward pass.
+  c.burnInEpochs = 1;
+  c.recordEvery = 12;
+  auto e2 = testing::makeSmallExperiment(c);
+  ASSERT_TRUE(e2);
+  ASSERT_EQ(e2->run().reason, StopReason::kCompleted);
+  EXPECT_EQ(e2->latest()->function.size(), 3u);  // steps 12, 24, 36
+  EXPECT_EQ(e2->engine().functionForwardPasses(), 1);
+}
+
 TEST(Experiment, AutoBurnInStartsWhenTestLossStopsImproving) {
   RunConfig c = smallConfig();
   c.burnInAuto = true;

@@ -82,6 +82,44 @@ TEST(Trainer, OneAndTwoThreadsGiveBitIdenticalWeightsAtBatchOneOnLargeLayers) {
   EXPECT_GT(gemmBlockCount(600, 1000, 1), 1) << "weight gradient of the second layer";
 }
 
+// The logits kept for the function-space distance are, bit for bit, those
+// Mlp::logitsInChunks gives for the first test inputs (so the analysis engine may use
+// either), and the test loss and accuracy stay those of the whole test set.
+TEST(Trainer, CapturedTestLogitsAreTheChunkedLogitsOfTheFirstTestInputs) {
+  const DataSplit data = smallSplit(200, 700);
+  SgdOptions o;
+  o.batchSize = 20;
+  o.threads = 2;
+  o.learningRate = 0.05f;
+  Trainer t(Mlp(MlpLayout({784, 32, 10}), Activation::kRelu, LossKind::kCrossEntropy), data, o);
+  ASSERT_EQ(t.train(1, {}).reason, StopReason::kCompleted);
+  MlpWorkspace ws;
+  // Brute force: the loss of every test input on its own.
+  double lossSum = 0.0;
+  int correct = 0;
+  for (int i = 0; i < data.test.size(); ++i) {
+    const LossStats st = t.mlp().evaluate(
+        t.params().data(), data.test.images.middleRows(i, 1),
+        std::span<const std::uint8_t>(data.test.labels).subspan(static_cast<std::size_t>(i), 1),
+        ws);
+    lossSum += st.lossSum;
+    correct += st.correct;
+  }
+  EXPECT_EQ(t.testLogits().rows(), 0) << "nothing kept before captureTestLogits";
+  for (int rows : {300, 256, 1, 700, 5000}) {
+    t.captureTestLogits(rows);
+    const EpochMetrics m = t.evaluateNow();
+    const int n = std::min(rows, data.test.size());
+    const RowMatrix expected =
+        t.mlp().logitsInChunks(t.params().data(), data.test.images.topRows(n), ws);
+    ASSERT_EQ(t.testLogits().rows(), n) << rows;
+    ASSERT_EQ(t.testLogits().cols(), 10) << rows;
+    EXPECT_TRUE((t.testLogits().array() == expected.array()).all()) << rows;
+    EXPECT_NEAR(m.testLoss, lossSum / data.test.size(), 1e-6 * m.testLoss) << rows;
+    EXPECT_EQ(m.testAcc, static_cast<double>(correct) / data.test.size()) << rows;
+  }
+}
+
 TEST(Trainer, LearnsEmbeddedMnistTo97TrainAnd90TestWithin10Epochs) {
   SgdOptions o;
   o.learningRate = 0.1f;
