@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "core/random.h"
 #include "tests/eigen_matchers.h"
@@ -194,39 +196,51 @@ namespace driftscope {
 namespace {
 
 // The fused SGD update against its definition: next = decay * w - lr * gradient, for one
-// sample (outer-product path) and a batch (GEMM path), split products on 2 threads.
+// sample (outer-product path), small batches (the one-pass register-tiled kernel, on
+// layers whose widths leave partial tiles, single packets and scalar columns) and a batch
+// of 64 (Eigen's GEMM), split products on 2 threads; a non-finite weight is flagged
+// wherever it sits (inside a tile, or in the scalar tail of the last row).
 TEST(Mlp, FusedSgdUpdateEqualsGradientStepAndFlagsNonFiniteWeights) {
-  const Mlp mlp(MlpLayout({784, 96, 80, 10}), Activation::kTanh, LossKind::kCrossEntropy);
   Rng rng(21);
-  const Vector w = mlp.initialParams(5);
-  for (int batch : {1, 64}) {
-    RowMatrix x(batch, 784);
-    std::vector<std::uint8_t> y(static_cast<std::size_t>(batch));
-    for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(uniform01(rng));
-    for (auto& label : y) label = static_cast<std::uint8_t>(uniformIndex(rng, 10));
-    const float scale = 1.0f / static_cast<float>(batch);
-    Vector grad = Vector::Constant(w.size(), 123.0f);  // overwritten, not added to
-    MlpWorkspace ws;
-    ParallelContext parallel(2);
-    const LossStats plain = mlp.lossAndGradient(w.data(), x, y, grad.data(), scale, ws, &parallel,
-                                                GradientMode::kOverwrite);
-    std::atomic<bool> finite{true};
-    Vector next = Vector::Zero(w.size());
-    FusedSgd sgd;
-    sgd.lr = 0.5f;
-    sgd.decay = 0.99f;
-    sgd.next = next.data();
-    sgd.finite = &finite;
-    const LossStats fused = mlp.lossAndSgdUpdate(w.data(), x, y, scale, sgd, ws, &parallel);
-    EXPECT_EQ(fused.lossSum, plain.lossSum);
-    EXPECT_TRUE(finite.load());
-    const Vector expected = 0.99f * w - 0.5f * grad;
-    EXPECT_LT((next - expected).cwiseAbs().maxCoeff(), 1e-5f) << "batch " << batch;
+  for (const std::vector<int>& sizes : {std::vector<int>{784, 96, 80, 10},
+                                        std::vector<int>{50, 19, 13, 3}}) {
+    const Mlp mlp(MlpLayout(sizes), Activation::kTanh, LossKind::kCrossEntropy);
+    const Vector w = mlp.initialParams(5);
+    for (int batch : {1, 2, 5, 16, 32, 64}) {
+      RowMatrix x(batch, sizes.front());
+      std::vector<std::uint8_t> y(static_cast<std::size_t>(batch));
+      for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(uniform01(rng));
+      for (auto& label : y) label = static_cast<std::uint8_t>(uniformIndex(rng, sizes.back()));
+      const float scale = 1.0f / static_cast<float>(batch);
+      Vector grad = Vector::Constant(w.size(), 123.0f);  // overwritten, not added to
+      MlpWorkspace ws;
+      ParallelContext parallel(2);
+      const LossStats plain = mlp.lossAndGradient(w.data(), x, y, grad.data(), scale, ws,
+                                                  &parallel, GradientMode::kOverwrite);
+      std::atomic<bool> finite{true};
+      Vector next = Vector::Constant(w.size(), std::nanf(""));  // every entry must be written
+      FusedSgd sgd;
+      sgd.lr = 0.5f;
+      sgd.decay = 0.99f;
+      sgd.next = next.data();
+      sgd.finite = &finite;
+      const LossStats fused = mlp.lossAndSgdUpdate(w.data(), x, y, scale, sgd, ws, &parallel);
+      const std::string what = mlp.layout().toString() + ", batch " + std::to_string(batch);
+      EXPECT_EQ(fused.lossSum, plain.lossSum) << what;
+      EXPECT_TRUE(finite.load()) << what;
+      const Vector expected = 0.99f * w - 0.5f * grad;
+      EXPECT_LT((next - expected).cwiseAbs().maxCoeff(), 1e-5f) << what;
 
-    Vector broken = w;
-    broken[7] = std::numeric_limits<float>::infinity();  // first layer, first block
-    mlp.lossAndSgdUpdate(broken.data(), x, y, scale, sgd, ws, &parallel);
-    EXPECT_FALSE(finite.load()) << "batch " << batch;
+      const std::size_t lastOfFirstLayer =
+          static_cast<std::size_t>(sizes[0]) * static_cast<std::size_t>(sizes[1]) - 1;
+      for (std::size_t at : {std::size_t{7}, lastOfFirstLayer}) {
+        Vector broken = w;
+        broken[static_cast<Eigen::Index>(at)] = std::numeric_limits<float>::infinity();
+        finite.store(true);
+        mlp.lossAndSgdUpdate(broken.data(), x, y, scale, sgd, ws, &parallel);
+        EXPECT_FALSE(finite.load()) << what << ", infinite weight " << at;
+      }
+    }
   }
 }
 

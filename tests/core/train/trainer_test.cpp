@@ -62,12 +62,13 @@ TEST(Trainer, OneAndTwoThreadsGiveBitIdenticalWeights) {
 // Batch 1 on layers of >= 2 MB: the products are split by bytes (memory-bound), and the
 // weight update's split depends on the thread count (elementwise, so it may). The second
 // layer of 784-1000-600-10 (600 x 1000) is split by columns at boundaries that are not
-// 64-byte aligned within a row; momentum 0.9 takes the unfused gradient path.
+// 64-byte aligned within a row; momentum 0.9 takes the unfused gradient path. Batch 16:
+// the fused small-batch update kernel on split blocks.
 TEST(Trainer, OneAndTwoThreadsGiveBitIdenticalWeightsAtBatchOneOnLargeLayers) {
   const DataSplit data = smallSplit(150, 50);
-  for (const float momentum : {0.0f, 0.9f}) {
+  for (const auto& [batch, momentum] : {std::pair{1, 0.0f}, {1, 0.9f}, {16, 0.0f}}) {
     SgdOptions o;
-    o.batchSize = 1;
+    o.batchSize = batch;
     o.seed = 4;
     o.learningRate = 0.01f;
     o.momentum = momentum;
@@ -75,8 +76,9 @@ TEST(Trainer, OneAndTwoThreadsGiveBitIdenticalWeightsAtBatchOneOnLargeLayers) {
     const Vector one = trainWeights(data, o, 1, {784, 1000, 600, 10});
     o.threads = 2;
     const Vector two = trainWeights(data, o, 1, {784, 1000, 600, 10});
-    EXPECT_TRUE((one.array() == two.array()).all()) << "momentum " << momentum;
+    EXPECT_TRUE((one.array() == two.array()).all()) << "batch " << batch << ", momentum " << momentum;
   }
+  EXPECT_GT(gemmBlockCount(1000, 784, 16), 1) << "weight gradient of the first layer, batch 16";
   EXPECT_GT(gemmBlockCount(1, 1000, 784), 1) << "forward of the first layer";
   EXPECT_GT(gemmBlockCount(1000, 784, 1), 1) << "weight gradient of the first layer";
   EXPECT_GT(gemmBlockCount(600, 1000, 1), 1) << "weight gradient of the second layer";
