@@ -208,10 +208,11 @@ struct GradientOperands {
 namespace ei = Eigen::internal;
 using Packet = ei::packet_traits<float>::type;
 constexpr int kPacket = ei::packet_traits<float>::size;
-// Batches of 2-64: the fused update of a weight block runs as one pass of a register-tiled
-// kernel (below) instead of Eigen's copy + GEMM accumulate + finite check, three passes
-// over the block (784-1024-1024-10: 1.25x the training rate at batch 16, 1.13x at 64;
-// neutral at 256, where Eigen's GEMM is kept; docs/benchmarks.md, session 5).
+// Batches up to 64: the fused update of a weight block runs as one pass of a
+// register-tiled kernel (below) instead of three passes over the block (Eigen's copy, GEMM
+// or outer-product accumulate, finite check): the training rate rose 1.23-1.74x at batch
+// 1, 1.25x at batch 16 and 1.13x at batch 64 on 784-1024-1024-10; neutral at 256, where
+// Eigen's GEMM is kept (docs/benchmarks.md, session 5).
 constexpr int kFusedKernelMaxBatch = 64;
 constexpr int kUpdateTileRows = 4;
 constexpr int kUpdateTilePackets = kPacket >= 16 ? 4 : 2;  // accumulators fit the registers
@@ -327,9 +328,10 @@ void backward(const MlpLayout& layout, Activation activation, const float* param
     // Weight gradient delta^T in: blocks of rows (output units) or columns (inputs). One
     // sample: an outer product with compile-time inner size 1, written directly (Eigen's
     // GEMM would zero the block and pack both operands for a product of depth 1), in
-    // chunks of ~64 KB of whole row segments, so that the store's passes (for the fused
-    // update: scale, subtract, finite check) run in cache instead of streaming a large
-    // block from L3 three times. Elementwise: the chunks change no bit.
+    // chunks of ~64 KB of whole row segments, so that the store's passes run in cache
+    // instead of streaming a large block from L3 several times (the fused update of
+    // batches up to 64 makes one pass: fusedBlockUpdate). Elementwise: the chunks change
+    // no bit.
     forEachProductBlock(
         parallel, W.rows(), W.cols(), B,
         [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
@@ -436,7 +438,7 @@ LossStats Mlp::lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowM
   const LossStats stats = startBackward(params, x, labels, scale, ws, parallel);
   const float lr = sgd.lr;
   const float decay = sgd.decay;
-  const bool fusedKernel = x.rows() >= 2 && x.rows() <= kFusedKernelMaxBatch;
+  const bool fusedKernel = x.rows() <= kFusedKernelMaxBatch;
   // next = decay * w - lr * grad, then the NaN/Inf check of the block while it is in cache.
   auto update = [&](auto&& nb, const auto& wb, const auto& product) {
     nb = decay * wb;
