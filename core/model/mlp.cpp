@@ -220,8 +220,11 @@ constexpr Eigen::Index kUpdateColumnChunk = 256;           // in's rows over a c
 
 // next(r, c) = decay * w(r, c) - lr * sum_b d(b, r) * x(b, c) for RT rows x CT packets
 // from (r, c); returns the sum of (next - next) (NaN iff some entry is not finite).
-// Every entry gets the same operations as in scalarUpdateEntry (FMAs over b in order from
-// 0, then one FMA with -lr), whatever the tile it falls in.
+// An entry in a packet gets the same operations whatever tile it falls in (multiply-adds
+// over b in order from 0, then one with -lr); the columns after a row's last whole packet
+// go through scalarUpdateEntry (the same with std::fma, which equals pmadd where the CPU
+// has FMA). Which entries those are does not depend on the blocks (they start at multiples
+// of 16 columns), so the result does not depend on the thread count.
 template <int RT, int CT>
 inline Packet updateTile(const float* d, Eigen::Index ldD, const float* x, Eigen::Index ldX,
                          int B, const float* w, float* next, Eigen::Index ldW, Eigen::Index r,
