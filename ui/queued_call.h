@@ -10,8 +10,11 @@
 // the captures point to). QueuedCall tells TSan about that one ordering
 // (core/happens_before.h): its move constructor is the last write of the posting thread
 // into the slot object Qt queues (the base QSlotObjectBase fields are written before it),
-// and both the call and the destructor begin by acquiring. In builds without TSan it is
-// a plain wrapper.
+// and both the call and the destructor begin by acquiring. The call also releases when it
+// ends: the slot object is reference-counted, and when the receiving thread runs the call
+// before invokeMethod has returned on the posting thread, the posting thread drops the
+// last reference and destroys the functor after the call read it (an atomic inside Qt
+// orders the two; TSan does not see it). In builds without TSan it is a plain wrapper.
 #pragma once
 
 #include <QMetaObject>
@@ -36,6 +39,7 @@ class QueuedCall {
   void operator()() {
     happensAfter(this);
     m_fn();
+    happensBefore(this);  // for a destructor on the posting thread
   }
 
  private:
