@@ -236,7 +236,7 @@ inline Packet updateTile(const float* d, Eigen::Index ldD, const float* x, Eigen
   for (int b = 0; b < B; ++b) {
     const float* xb = x + b * ldX + c;
     Packet xv[CT];
-    for (int j = 0; j < CT; ++j) xv[j] = ei::ploadu<Packet>(xb + j * kPacket);
+    for (int j = 0; j < CT; ++j) xv[j] = ei::ploadu<Packet>(xb + Eigen::Index{j} * kPacket);
     for (int i = 0; i < RT; ++i) {
       const Packet dv = ei::pset1<Packet>(d[b * ldD + r + i]);
       for (int j = 0; j < CT; ++j) acc[i][j] = ei::pmadd(dv, xv[j], acc[i][j]);
@@ -247,7 +247,7 @@ inline Packet updateTile(const float* d, Eigen::Index ldD, const float* x, Eigen
   Packet check = ei::pset1<Packet>(0.0f);
   for (int i = 0; i < RT; ++i) {
     for (int j = 0; j < CT; ++j) {
-      const Eigen::Index at = (r + i) * ldW + c + j * kPacket;
+      const Eigen::Index at = (r + i) * ldW + c + Eigen::Index{j} * kPacket;
       const Packet o =
           ei::pmadd(neglr, acc[i][j], ei::pmul(decayv, ei::ploadu<Packet>(w + at)));
       ei::pstoreu(next + at, o);
