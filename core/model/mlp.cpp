@@ -75,6 +75,68 @@ constexpr int kMaxBlocks = 8;
 constexpr Eigen::Index kBlockAlign = 16;           // one AVX-512 register of floats
 constexpr Eigen::Index kOuterChunkFloats = 16384;  // 64 KB: batch-1 weight-update chunks
 
+namespace ei = Eigen::internal;
+using Packet = ei::packet_traits<float>::type;
+constexpr int kPacket = ei::packet_traits<float>::size;
+
+// Forward products of at most this many rows (small training batches) run as register-
+// tiled dot products (smallBatchProduct) instead of Eigen's GEMM, which packs the whole
+// weight block for a few rows of work.
+constexpr Eigen::Index kDotKernelMaxRows = 16;
+constexpr int kDotTileInputs = kPacket >= 16 ? 4 : 2;  // accumulators fit the registers
+constexpr int kDotTileWeights = 4;
+
+// z(i, j) = sum_k x(i, k) w(j, k) for RX rows of x and RW rows of w: kPacket partial sums
+// per entry over the whole packets of k, Eigen's fixed predux, then the remaining k with
+// std::fma. Every entry gets the same operations whatever tile it falls in.
+template <int RX, int RW>
+inline void dotTile(const float* x, Eigen::Index ldX, const float* w, Eigen::Index ldW,
+                    Eigen::Index K, float* z, Eigen::Index ldZ) {
+  Packet acc[RX][RW];
+  for (auto& row : acc) {
+    for (Packet& p : row) p = ei::pset1<Packet>(0.0f);
+  }
+  const Eigen::Index whole = K / kPacket * kPacket;
+  for (Eigen::Index k = 0; k < whole; k += kPacket) {
+    Packet xv[RX];
+    Packet wv[RW];
+    for (int i = 0; i < RX; ++i) xv[i] = ei::ploadu<Packet>(x + i * ldX + k);
+    for (int j = 0; j < RW; ++j) wv[j] = ei::ploadu<Packet>(w + j * ldW + k);
+    for (int i = 0; i < RX; ++i) {
+      for (int j = 0; j < RW; ++j) acc[i][j] = ei::pmadd(xv[i], wv[j], acc[i][j]);
+    }
+  }
+  for (int i = 0; i < RX; ++i) {
+    for (int j = 0; j < RW; ++j) {
+      float sum = ei::predux(acc[i][j]);
+      for (Eigen::Index k = whole; k < K; ++k) sum = std::fma(x[i * ldX + k], w[j * ldW + k], sum);
+      z[i * ldZ + j] = sum;
+    }
+  }
+}
+
+// zb = x * wb^T for x [B, K] and wb [n, K] (rows of a weight matrix), zb [B, n] with
+// leading dimension ldZ; B <= kDotKernelMaxRows.
+void smallBatchProduct(const Eigen::Ref<const RowMatrix>& x, const float* wb, Eigen::Index ldW,
+                       Eigen::Index n, float* zb, Eigen::Index ldZ) {
+  const Eigen::Index B = x.rows();
+  const Eigen::Index K = x.cols();
+  const float* xd = x.data();
+  const Eigen::Index ldX = x.outerStride();
+  auto inputRows = [&]<int RW>(Eigen::Index j) {
+    Eigen::Index i = 0;
+    for (; i + kDotTileInputs <= B; i += kDotTileInputs) {
+      dotTile<kDotTileInputs, RW>(xd + i * ldX, ldX, wb + j * ldW, ldW, K, zb + i * ldZ + j, ldZ);
+    }
+    for (; i < B; ++i) dotTile<1, RW>(xd + i * ldX, ldX, wb + j * ldW, ldW, K, zb + i * ldZ + j, ldZ);
+  };
+  Eigen::Index j = 0;
+  for (; j + kDotTileWeights <= n; j += kDotTileWeights) {
+    inputRows.template operator()<kDotTileWeights>(j);
+  }
+  for (; j < n; ++j) inputRows.template operator()<1>(j);
+}
+
 template <typename Block>
 void applyActivation(Activation a, Block&& z) {
   if (a == Activation::kRelu) {
@@ -148,7 +210,12 @@ RowMatrix Mlp::forward(const float* params, const Eigen::Ref<const RowMatrix>& x
                             if (hidden) applyActivation(m_activation, zb);
                           } else {
                             auto zb = z.middleCols(begin, count);
-                            zb.noalias() = in * W.middleRows(begin, count).transpose();
+                            if (B <= kDotKernelMaxRows) {
+                              smallBatchProduct(in, W.data() + begin * W.cols(), W.cols(), count,
+                                                z.data() + begin, z.outerStride());
+                            } else {
+                              zb.noalias() = in * W.middleRows(begin, count).transpose();
+                            }
                             zb.rowwise() += b.segment(begin, count).transpose();
                             if (hidden) applyActivation(m_activation, zb);
                           }
@@ -205,9 +272,6 @@ struct GradientOperands {
   const Eigen::Ref<const RowMatrix>& in;  // [B, cols of W]
 };
 
-namespace ei = Eigen::internal;
-using Packet = ei::packet_traits<float>::type;
-constexpr int kPacket = ei::packet_traits<float>::size;
 // Batches up to 64: the fused update of a weight block runs as one pass of a
 // register-tiled kernel (below) instead of three passes over the block (Eigen's copy, GEMM
 // or outer-product accumulate, finite check): the training rate rose 1.23-1.74x at batch

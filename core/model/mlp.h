@@ -65,7 +65,8 @@ class Mlp {
   // He (ReLU) or Glorot-uniform (tanh) initialisation from the seed; biases zero.
   Vector initialParams(std::uint64_t seed) const;
 
-  // Output logits [batch, outputs] for inputs x [batch, inputs].
+  // Output logits [batch, outputs] for inputs x [batch, inputs]. Up to 16 rows the products
+  // are register-tiled dot products (no packing of the weights), above it Eigen's GEMM.
   // Every matrix product is split into fixed blocks of output rows or columns
   // (gemmBlockCount: from the shape only); with `parallel` the blocks run on its threads,
   // without they run inline. Each block is an independent product (no reduction), so the
