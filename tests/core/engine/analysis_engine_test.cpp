@@ -63,6 +63,20 @@ struct Fixture {
                       static_cast<std::size_t>(snapshots[0].size()));
   }
 
+  // state.function against the direct computation from snapshot 0, bit for bit.
+  void expectFunctionSeries(const AnalysisState& state) const {
+    ASSERT_EQ(state.function.size(), snapshots.size());
+    MlpWorkspace ws;
+    const FunctionReference ref = makeFunctionReference(mlp, snapshots[0].data(), inputs, ws);
+    for (std::size_t k = 0; k < snapshots.size(); ++k) {
+      const FunctionRecord& r = state.function[k];
+      EXPECT_EQ(r.meta.index, static_cast<int>(k));
+      const FunctionDistance fd = functionDistance(mlp, ref, snapshots[k].data(), inputs, ws);
+      EXPECT_EQ(r.disagreement, fd.disagreement) << k;
+      EXPECT_EQ(r.kl, fd.kl) << k;
+    }
+  }
+
   void submit(AnalysisEngine& engine, int from, int to) const {
     for (int k = from; k < to; ++k) {
       engine.submitSnapshot(snapshots[static_cast<std::size_t>(k)].data(),
@@ -400,16 +414,7 @@ void zeroBudgetRun(int threads) {
   engine.finish();
   const auto s = engine.latest();
   ASSERT_EQ(s->function.size(), 10u);
-  MlpWorkspace ws;
-  const FunctionReference ref = makeFunctionReference(f.mlp, f.snapshots[0].data(), f.inputs, ws);
-  for (int k = 0; k < 10; ++k) {
-    const FunctionRecord& r = s->function[static_cast<std::size_t>(k)];
-    EXPECT_EQ(r.meta.index, k);
-    const FunctionDistance fd =
-        functionDistance(f.mlp, ref, f.snapshots[static_cast<std::size_t>(k)].data(), f.inputs, ws);
-    EXPECT_EQ(r.disagreement, fd.disagreement) << k;
-    EXPECT_NEAR(r.kl, fd.kl, 1e-12) << k;
-  }
+  f.expectFunctionSeries(*s);
   ASSERT_TRUE(s->ring);
   EXPECT_EQ(s->ring->pathSnapshot, 9);
 }
@@ -440,15 +445,7 @@ TEST(AnalysisEngine, SubmittedOutputsReplaceTheForwardPassBitForBit) {
   engine.finish();
   const auto s = engine.latest();
   ASSERT_EQ(s->function.size(), 10u);
-  const FunctionReference ref = makeFunctionReference(f.mlp, f.snapshots[0].data(), f.inputs, ws);
-  for (int k = 0; k < 10; ++k) {
-    const FunctionRecord& r = s->function[static_cast<std::size_t>(k)];
-    EXPECT_EQ(r.meta.index, k);
-    const FunctionDistance fd =
-        functionDistance(f.mlp, ref, f.snapshots[static_cast<std::size_t>(k)].data(), f.inputs, ws);
-    EXPECT_EQ(r.disagreement, fd.disagreement) << k;
-    EXPECT_EQ(r.kl, fd.kl) << k;
-  }
+  f.expectFunctionSeries(*s);
   EXPECT_EQ(s->function[0].kl, 0.0);
   EXPECT_EQ(engine.functionForwardPasses(), 1 + 5) << "the reference and the odd snapshots";
 }
