@@ -151,10 +151,12 @@ void applyActivation(Activation a, Block&& z) {
 // elementwise: every output element is computed on its own whatever the blocks (an outer
 // product, inner == 1), so the split may depend on the threads without changing a bit: one
 // block without a second thread (splitting it only cost time there).
+// byColumns: split along the columns whatever the shape.
 template <typename F>
 void forEachProductBlock(ParallelContext* parallel, Eigen::Index rows, Eigen::Index cols,
-                         Eigen::Index inner, const F& f, bool elementwise = false) {
-  const bool byRows = rows > cols;
+                         Eigen::Index inner, const F& f, bool elementwise = false,
+                         bool byColumns = false) {
+  const bool byRows = !byColumns && rows > cols;
   const Eigen::Index n = byRows ? rows : cols;
   const bool serial = parallel == nullptr || parallel->threads() == 1;
   const int parts = (elementwise && serial) ? 1 : gemmBlockCount(rows, cols, inner);
@@ -267,43 +269,77 @@ LossStats Mlp::evaluate(const float* params, const Eigen::Ref<const RowMatrix>& 
 namespace {
 
 // The operands of the weight gradient of a layer: block(r, c) = sum_b delta(b, r) in(b, c).
+// inputGradient, when set, asks the weight store to also write the columns of delta * W
+// its block covers (the input gradient before the activation derivative), from the weights
+// before the update: blocks then span all rows of W.
 struct GradientOperands {
   const RowMatrix& delta;                 // [B, rows of W]
   const Eigen::Ref<const RowMatrix>& in;  // [B, cols of W]
+  RowMatrix* inputGradient = nullptr;     // [B, cols of W]
 };
 
 // Batches up to 64: the fused update of a weight block runs as one pass of a
 // register-tiled kernel (below) instead of three passes over the block (Eigen's copy, GEMM
 // or outer-product accumulate, finite check): the training rate rose 1.23-1.74x at batch
 // 1, 1.25x at batch 16 and 1.13x at batch 64 on 784-1024-1024-10; neutral at 256, where
-// Eigen's GEMM is kept (docs/benchmarks.md, session 5).
+// Eigen's GEMM is kept (docs/benchmarks.md, session 5). On layers after the first the same
+// pass also computes the input gradient delta * W from the weight tile in registers,
+// instead of a second pass over W (Eigen's GEMM, which packs W for a few rows of delta).
 constexpr int kFusedKernelMaxBatch = 64;
+// Up to this batch the input gradient joins the pass (batch 16: 1.2-1.27x with the update
+// in place; batch 64: 0.84-0.9x, where Eigen's GEMM with its packed W is faster).
+constexpr int kFusedInputGradientMaxBatch = 16;
 constexpr int kUpdateTileRows = 4;
 constexpr int kUpdateTilePackets = kPacket >= 16 ? 4 : 2;  // accumulators fit the registers
-constexpr Eigen::Index kUpdateColumnChunk = 256;           // in's rows over a chunk stay in L1
+// With the input gradient the weight tile stays in registers as well.
+constexpr int kBackpropTilePackets = kPacket >= 16 ? 2 : 1;
+constexpr Eigen::Index kUpdateColumnChunk = 256;  // in's rows over a chunk stay in L1
+// With the input gradient, in's and the gradient's rows over a chunk (B x chunk each) stay
+// in L1: at most this many floats each.
+constexpr Eigen::Index kBackpropChunkFloats = 4096;
 
 // next(r, c) = decay * w(r, c) - lr * sum_b d(b, r) * x(b, c) for RT rows x CT packets
-// from (r, c); returns the sum of (next - next) (NaN iff some entry is not finite).
+// from (r, c); returns the sum of (next - next) (NaN iff some entry is not finite). With
+// g (Backprop): g(b, c) += d(b, r + i) * w(r + i, c) for i = 0..RT-1 in order, from the
+// weights before the update.
 // An entry in a packet gets the same operations whatever tile it falls in (multiply-adds
-// over b in order from 0, then one with -lr); the columns after a row's last whole packet
-// go through scalarUpdateEntry (the same with std::fma, which equals pmadd where the CPU
-// has FMA). Which entries those are does not depend on the blocks (they start at multiples
-// of 16 columns), so the result does not depend on the thread count.
-template <int RT, int CT>
+// over b in order from 0, then one with -lr; the gradient's multiply-adds over the rows in
+// order); the columns after a row's last whole packet go through scalarUpdateEntry (the
+// same with std::fma, which equals pmadd where the CPU has FMA). Which entries those are
+// does not depend on the blocks (they start at multiples of 16 columns), so the result
+// does not depend on the thread count.
+template <int RT, int CT, bool Backprop>
 inline Packet updateTile(const float* d, Eigen::Index ldD, const float* x, Eigen::Index ldX,
                          int B, const float* w, float* next, Eigen::Index ldW, Eigen::Index r,
-                         Eigen::Index c, float decay, float lr) {
+                         Eigen::Index c, float decay, float lr, float* g, Eigen::Index ldG) {
   Packet acc[RT][CT];
   for (auto& row : acc) {
     for (Packet& p : row) p = ei::pset1<Packet>(0.0f);
+  }
+  const float* wt = w + r * ldW + c;
+  [[maybe_unused]] Packet wv[Backprop ? RT : 1][CT];
+  if constexpr (Backprop) {
+    for (int i = 0; i < RT; ++i) {
+      for (int j = 0; j < CT; ++j) wv[i][j] = ei::ploadu<Packet>(wt + i * ldW + j * kPacket);
+    }
   }
   for (int b = 0; b < B; ++b) {
     const float* xb = x + b * ldX + c;
     Packet xv[CT];
     for (int j = 0; j < CT; ++j) xv[j] = ei::ploadu<Packet>(xb + Eigen::Index{j} * kPacket);
+    [[maybe_unused]] Packet gv[CT];
+    if constexpr (Backprop) {
+      for (int j = 0; j < CT; ++j) gv[j] = ei::ploadu<Packet>(g + b * ldG + c + j * kPacket);
+    }
     for (int i = 0; i < RT; ++i) {
       const Packet dv = ei::pset1<Packet>(d[b * ldD + r + i]);
-      for (int j = 0; j < CT; ++j) acc[i][j] = ei::pmadd(dv, xv[j], acc[i][j]);
+      for (int j = 0; j < CT; ++j) {
+        acc[i][j] = ei::pmadd(dv, xv[j], acc[i][j]);
+        if constexpr (Backprop) gv[j] = ei::pmadd(dv, wv[i][j], gv[j]);
+      }
+    }
+    if constexpr (Backprop) {
+      for (int j = 0; j < CT; ++j) ei::pstoreu(g + b * ldG + c + j * kPacket, gv[j]);
     }
   }
   const Packet decayv = ei::pset1<Packet>(decay);
@@ -311,10 +347,15 @@ inline Packet updateTile(const float* d, Eigen::Index ldD, const float* x, Eigen
   Packet check = ei::pset1<Packet>(0.0f);
   for (int i = 0; i < RT; ++i) {
     for (int j = 0; j < CT; ++j) {
-      const Eigen::Index at = (r + i) * ldW + c + Eigen::Index{j} * kPacket;
-      const Packet o =
-          ei::pmadd(neglr, acc[i][j], ei::pmul(decayv, ei::ploadu<Packet>(w + at)));
-      ei::pstoreu(next + at, o);
+      const Eigen::Index at = i * ldW + Eigen::Index{j} * kPacket;
+      Packet old;
+      if constexpr (Backprop) {
+        old = wv[i][j];
+      } else {
+        old = ei::ploadu<Packet>(wt + at);
+      }
+      const Packet o = ei::pmadd(neglr, acc[i][j], ei::pmul(decayv, old));
+      ei::pstoreu(next + r * ldW + c + at, o);
       check = ei::padd(check, ei::psub(o, o));
     }
   }
@@ -331,7 +372,10 @@ inline float scalarUpdateEntry(const float* d, Eigen::Index ldD, const float* x,
 
 // The fused SGD update of rows [r0, r0 + nr) x columns [c0, c0 + nc) of a layer whose
 // weights are w (row-major, leading dimension ldW), in one pass: each entry of next is
-// written once, from registers; false when one is not finite.
+// written once, from registers; false when one is not finite. With g (then the block spans
+// all rows of W): g's columns [c0, c0 + nc) = d * w over them, accumulated over the rows
+// in order, from the weights before the update.
+template <bool Backprop>
 bool fusedBlockUpdate(const GradientOperands& ops, const float* w, float* next,
                       Eigen::Index ldW, Eigen::Index r0, Eigen::Index nr, Eigen::Index c0,
                       Eigen::Index nc, float decay, float lr) {
@@ -340,25 +384,41 @@ bool fusedBlockUpdate(const GradientOperands& ops, const float* w, float* next,
   const float* x = ops.in.data();
   const Eigen::Index ldX = ops.in.outerStride();
   const int B = static_cast<int>(ops.delta.rows());
-  constexpr Eigen::Index tileCols = Eigen::Index{kUpdateTilePackets} * kPacket;
+  constexpr int tilePackets = Backprop ? kBackpropTilePackets : kUpdateTilePackets;
+  constexpr Eigen::Index tileCols = Eigen::Index{tilePackets} * kPacket;
+  float* g = nullptr;
+  Eigen::Index ldG = 0;
+  Eigen::Index chunk = kUpdateColumnChunk;
+  if constexpr (Backprop) {
+    g = ops.inputGradient->data();
+    ldG = ops.inputGradient->outerStride();
+    ops.inputGradient->middleCols(c0, nc).setZero();
+    chunk = std::clamp<Eigen::Index>(kBackpropChunkFloats / B / tileCols * tileCols, tileCols,
+                                     kUpdateColumnChunk);
+  }
   Packet check = ei::pset1<Packet>(0.0f);
   float scalarCheck = 0.0f;
-  for (Eigen::Index cc = c0; cc < c0 + nc; cc += kUpdateColumnChunk) {
-    const Eigen::Index cend = std::min(c0 + nc, cc + kUpdateColumnChunk);
+  for (Eigen::Index cc = c0; cc < c0 + nc; cc += chunk) {
+    const Eigen::Index cend = std::min(c0 + nc, cc + chunk);
     Eigen::Index r = r0;
     auto rowsOf = [&]<int RT>(Eigen::Index row) {
       Eigen::Index c = cc;
       for (; c + tileCols <= cend; c += tileCols) {
-        check = ei::padd(check, updateTile<RT, kUpdateTilePackets>(d, ldD, x, ldX, B, w, next,
-                                                                  ldW, row, c, decay, lr));
+        check = ei::padd(check, updateTile<RT, tilePackets, Backprop>(
+                                    d, ldD, x, ldX, B, w, next, ldW, row, c, decay, lr, g, ldG));
       }
       for (; c + kPacket <= cend; c += kPacket) {
-        check = ei::padd(check,
-                         updateTile<RT, 1>(d, ldD, x, ldX, B, w, next, ldW, row, c, decay, lr));
+        check = ei::padd(check, updateTile<RT, 1, Backprop>(d, ldD, x, ldX, B, w, next, ldW, row,
+                                                            c, decay, lr, g, ldG));
       }
       for (; c < cend; ++c) {
         for (int i = 0; i < RT; ++i) {
           const Eigen::Index at = (row + i) * ldW + c;
+          if constexpr (Backprop) {
+            for (int b = 0; b < B; ++b) {
+              g[b * ldG + c] = std::fma(d[b * ldD + row + i], w[at], g[b * ldG + c]);
+            }
+          }
           const float o = scalarUpdateEntry(d, ldD, x, ldX, B, w[at], row + i, c, decay, lr);
           next[at] = o;
           scalarCheck += o - o;
@@ -378,11 +438,12 @@ bool fusedBlockUpdate(const GradientOperands& ops, const float* w, float* next,
 // of the weight gradient (product = that block of delta^T a, an Eigen expression; operands:
 // delta and a themselves) and
 // storeB(l, colsum) for the bias gradient; propagates delta through W and the activation
-// derivative.
+// derivative. fuseInputGradient: on layers after the first, storeW also writes the input
+// gradient of its block (operands.inputGradient; blocks of whole columns of W).
 template <typename StoreW, typename StoreB>
 void backward(const MlpLayout& layout, Activation activation, const float* params,
               const Eigen::Ref<const RowMatrix>& x, MlpWorkspace& ws, ParallelContext* parallel,
-              const StoreW& storeW, const StoreB& storeB) {
+              bool fuseInputGradient, const StoreW& storeW, const StoreB& storeB) {
   const int L = layout.numLayers();
   RowMatrix& delta = ws.deltas[0];
   RowMatrix& next = ws.deltas[1];
@@ -391,14 +452,43 @@ void backward(const MlpLayout& layout, Activation activation, const float* param
     const ConstRowMatrixMap W = layout.weights(params, l);
     const Eigen::Ref<const RowMatrix> in =
         l == 0 ? x : Eigen::Ref<const RowMatrix>(ws.activations[static_cast<std::size_t>(l - 1)]);
-    const GradientOperands operands{delta, in};
+    const bool fused = fuseInputGradient && l > 0;
+    if (fused) next.resize(B, W.cols());
+    const GradientOperands operands{delta, in, fused ? &next : nullptr};
+    // next = next * f'(a), in place, over a block of next's rows or columns.
+    auto backprop = [&](auto&& nb, const auto& ab) {
+      if (activation == Activation::kRelu) {
+        nb = (ab.array() > 0.0f).select(nb, 0.0f);
+      } else {
+        nb.array() *= 1.0f - ab.array().square();
+      }
+    };
+    if (l > 0 && !fused) {
+      const RowMatrix& a = ws.activations[static_cast<std::size_t>(l - 1)];
+      next.resize(B, W.cols());
+      // next = (delta W) * f'(a), block by block, from the weights before the update
+      // (lossAndSgdUpdate may update them in place).
+      forEachProductBlock(parallel, B, W.cols(), W.rows(),
+                          [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
+                            if (byRows) {
+                              auto nb = next.middleRows(begin, count);
+                              nb.noalias() = delta.middleRows(begin, count) * W;
+                              backprop(nb, a.middleRows(begin, count));
+                            } else {
+                              auto nb = next.middleCols(begin, count);
+                              nb.noalias() = delta * W.middleCols(begin, count);
+                              backprop(nb, a.middleCols(begin, count));
+                            }
+                          });
+    }
     // Weight gradient delta^T in: blocks of rows (output units) or columns (inputs). One
     // sample: an outer product with compile-time inner size 1, written directly (Eigen's
     // GEMM would zero the block and pack both operands for a product of depth 1), in
     // chunks of ~64 KB of whole row segments, so that the store's passes run in cache
     // instead of streaming a large block from L3 several times (the fused update of
     // batches up to 64 makes one pass: fusedBlockUpdate). Elementwise: the chunks change
-    // no bit.
+    // no bit. With the fused input gradient, blocks of whole columns: each column of the
+    // input gradient is then summed in one block, the same whatever the split.
     forEachProductBlock(
         parallel, W.rows(), W.cols(), B,
         [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
@@ -406,7 +496,11 @@ void backward(const MlpLayout& layout, Activation activation, const float* param
           const Eigen::Index nr = byRows ? count : W.rows();
           const Eigen::Index c0 = byRows ? 0 : begin;
           const Eigen::Index nc = byRows ? W.cols() : count;
-          if (B == 1) {
+          if (fused) {
+            storeW(l, r0, nr, c0, nc, delta.transpose() * in.middleCols(begin, count), operands);
+            backprop(next.middleCols(c0, nc),
+                     ws.activations[static_cast<std::size_t>(l - 1)].middleCols(c0, nc));
+          } else if (B == 1) {
             const Eigen::Index step = std::max<Eigen::Index>(1, kOuterChunkFloats / nc);
             for (Eigen::Index r = r0; r < r0 + nr; r += step) {
               const Eigen::Index n = std::min(step, r0 + nr - r);
@@ -421,31 +515,9 @@ void backward(const MlpLayout& layout, Activation activation, const float* param
                    operands);
           }
         },
-        /*elementwise=*/B == 1);
+        /*elementwise=*/B == 1 || fused, /*byColumns=*/fused);
     storeB(l, delta.colwise().sum().transpose());
     if (l == 0) break;
-    const RowMatrix& a = ws.activations[static_cast<std::size_t>(l - 1)];
-    next.resize(B, W.cols());
-    // next = (delta W) * f'(a), block by block.
-    forEachProductBlock(parallel, B, W.cols(), W.rows(),
-                        [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
-                          auto backprop = [&](auto&& nb, const auto& ab) {
-                            if (activation == Activation::kRelu) {
-                              nb = (ab.array() > 0.0f).select(nb, 0.0f);
-                            } else {
-                              nb.array() *= 1.0f - ab.array().square();
-                            }
-                          };
-                          if (byRows) {
-                            auto nb = next.middleRows(begin, count);
-                            nb.noalias() = delta.middleRows(begin, count) * W;
-                            backprop(nb, a.middleRows(begin, count));
-                          } else {
-                            auto nb = next.middleCols(begin, count);
-                            nb.noalias() = delta * W.middleCols(begin, count);
-                            backprop(nb, a.middleCols(begin, count));
-                          }
-                        });
     std::swap(delta, next);
   }
 }
@@ -487,7 +559,7 @@ LossStats Mlp::lossAndGradient(const float* params, const Eigen::Ref<const RowMa
     }
   };
   backward(
-      m_layout, m_activation, params, x, ws, parallel,
+      m_layout, m_activation, params, x, ws, parallel, /*fuseInputGradient=*/false,
       [&](int l, Eigen::Index r0, Eigen::Index nr, Eigen::Index c0, Eigen::Index nc,
           const auto& product, const GradientOperands& /*operands*/) {
         RowMatrixMap gW = m_layout.weights(grad, l);
@@ -501,11 +573,12 @@ LossStats Mlp::lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowM
                                 std::span<const std::uint8_t> labels, float scale,
                                 const FusedSgd& sgd, MlpWorkspace& ws,
                                 ParallelContext* parallel) const {
-  assert(sgd.next != nullptr && sgd.next != params && sgd.finite != nullptr);
+  assert(sgd.next != nullptr && sgd.finite != nullptr);
   const LossStats stats = startBackward(params, x, labels, scale, ws, parallel);
   const float lr = sgd.lr;
   const float decay = sgd.decay;
   const bool fusedKernel = x.rows() <= kFusedKernelMaxBatch;
+  const bool fusedInputGradient = x.rows() <= kFusedInputGradientMaxBatch;
   // next = decay * w - lr * grad, then the NaN/Inf check of the block while it is in cache.
   auto update = [&](auto&& nb, const auto& wb, const auto& product) {
     nb = decay * wb;
@@ -513,14 +586,19 @@ LossStats Mlp::lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowM
     if (!std::isfinite((nb - nb).sum())) sgd.finite->store(false, std::memory_order_relaxed);
   };
   backward(
-      m_layout, m_activation, params, x, ws, parallel,
+      m_layout, m_activation, params, x, ws, parallel, /*fuseInputGradient=*/fusedInputGradient,
       [&](int l, Eigen::Index r0, Eigen::Index nr, Eigen::Index c0, Eigen::Index nc,
           const auto& product, const GradientOperands& operands) {
         RowMatrixMap nW = m_layout.weights(sgd.next, l);
         const ConstRowMatrixMap W = m_layout.weights(params, l);
         if (fusedKernel) {
-          if (!fusedBlockUpdate(operands, W.data(), nW.data(), W.cols(), r0, nr, c0, nc, decay,
-                                lr)) {
+          const bool finite =
+              operands.inputGradient != nullptr
+                  ? fusedBlockUpdate<true>(operands, W.data(), nW.data(), W.cols(), r0, nr, c0,
+                                           nc, decay, lr)
+                  : fusedBlockUpdate<false>(operands, W.data(), nW.data(), W.cols(), r0, nr, c0,
+                                            nc, decay, lr);
+          if (!finite) {
             sgd.finite->store(false, std::memory_order_relaxed);
           }
         } else {

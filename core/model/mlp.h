@@ -38,11 +38,14 @@ enum class GradientMode { kAccumulate, kOverwrite };
 // next = decay * w - lr * gradient is written for every parameter, block by block while
 // the gradient block is in cache, and `finite` is cleared if any written value is NaN/Inf.
 // Saves writing and re-reading a P-sized gradient buffer (batch 1 is memory-bound); for
-// batches up to 64 each block is written in one register-tiled pass.
+// batches up to 64 each block is written in one register-tiled pass (up to 16, together
+// with the input gradient of the layer). `next` may be the parameters themselves: every
+// layer's input gradient is computed from its weights before they are overwritten. In
+// place, a step that clears `finite` leaves a mix of old and new weights.
 struct FusedSgd {
   float lr = 0.0f;
   float decay = 1.0f;                   // 1 - lr * weight decay
-  float* next = nullptr;                // P floats, not the parameters themselves
+  float* next = nullptr;                // P floats: another buffer, or the parameters
   std::atomic<bool>* finite = nullptr;  // set to true by the caller beforehand
 };
 

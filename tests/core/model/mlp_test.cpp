@@ -232,17 +232,20 @@ namespace driftscope {
 namespace {
 
 // The fused SGD update against its definition: next = decay * w - lr * gradient, for one
-// sample (outer-product path), small batches (the one-pass register-tiled kernel, on
-// layers whose widths leave partial tiles, single packets and scalar columns) and a batch
-// of 64 (Eigen's GEMM), split products on 2 threads; a non-finite weight is flagged
-// wherever it sits (inside a tile, or in the scalar tail of the last row).
+// sample (outer-product path), small batches (the one-pass register-tiled kernel, up to 16
+// with the input gradient in the same pass, on layers whose widths leave partial tiles,
+// single packets and scalar columns, and a hidden layer with more rows than columns) and a
+// batch of 100 (Eigen's GEMM), split products on 2 threads; the update in place gives the
+// same bits; a non-finite weight is flagged wherever it sits (inside a tile, or in the
+// scalar tail of the last row).
 TEST(Mlp, FusedSgdUpdateEqualsGradientStepAndFlagsNonFiniteWeights) {
   Rng rng(21);
   for (const std::vector<int>& sizes : {std::vector<int>{784, 96, 80, 10},
-                                        std::vector<int>{50, 19, 13, 3}}) {
+                                        std::vector<int>{50, 19, 13, 3},
+                                        std::vector<int>{30, 13, 40, 3}}) {
     const Mlp mlp(MlpLayout(sizes), Activation::kTanh, LossKind::kCrossEntropy);
     const Vector w = mlp.initialParams(5);
-    for (int batch : {1, 2, 5, 16, 32, 64}) {
+    for (int batch : {1, 2, 5, 16, 32, 64, 100}) {
       RowMatrix x(batch, sizes.front());
       std::vector<std::uint8_t> y(static_cast<std::size_t>(batch));
       for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(uniform01(rng));
@@ -266,6 +269,11 @@ TEST(Mlp, FusedSgdUpdateEqualsGradientStepAndFlagsNonFiniteWeights) {
       EXPECT_TRUE(finite.load()) << what;
       const Vector expected = 0.99f * w - 0.5f * grad;
       EXPECT_LT((next - expected).cwiseAbs().maxCoeff(), 1e-5f) << what;
+      Vector inPlace = w;
+      sgd.next = inPlace.data();
+      mlp.lossAndSgdUpdate(inPlace.data(), x, y, scale, sgd, ws, &parallel);
+      EXPECT_TRUE((inPlace.array() == next.array()).all()) << what << ", in place";
+      sgd.next = next.data();
 
       const std::size_t lastOfFirstLayer =
           static_cast<std::size_t>(sizes[0]) * static_cast<std::size_t>(sizes[1]) - 1;
