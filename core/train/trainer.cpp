@@ -1,6 +1,7 @@
 #include "core/train/trainer.h"
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -42,8 +43,6 @@ Trainer::Trainer(Mlp mlp, const DataSplit& data, SgdOptions options)
   assert(m_data.train.features() == m_mlp.layout().inputSize());
   const auto P = static_cast<Eigen::Index>(m_mlp.layout().paramCount());
   m_params = m_mlp.initialParams(options.seed);
-  m_next.resize(P);
-  m_grad.resize(P);
   if (options.momentum != 0.0f) m_velocity = Vector::Zero(P);
   m_shardCount = chooseShardCount(options.batchSize, m_mlp.layout().paramCount());
   m_shardGrads.resize(static_cast<std::size_t>(m_shardCount));
@@ -98,21 +97,50 @@ void Trainer::fillEpochOrder() {
   }
 }
 
-bool Trainer::sgdStep(const std::vector<int>& batch, float lr, double& batchLoss) {
+void Trainer::checkpoint() {
+  m_lrsSinceCheckpoint.clear();
+  m_checkpointPosition = m_positionInEpoch;
+  if (m_options.momentum == 0.0f) m_checkpoint = m_params;
+}
+
+void Trainer::replayToLastStep() {
+  m_params = m_checkpoint;
+  int position = m_checkpointPosition;
+  double loss = 0.0;
+  m_replaying = true;
+  for (const float lr : m_lrsSinceCheckpoint) {
+    // Training is deterministic: each replayed step succeeded the first time.
+    const bool ok = sgdStep(position, lr, loss);
+    assert(ok && "a replayed step gives the same finite weights as the first time");
+    if (!ok) break;
+    position = std::min(m_data.train.size(), position + m_options.batchSize);
+  }
+  m_replaying = false;
+}
+
+bool Trainer::sgdStep(int position, float lr, double& batchLoss) {
+  const int stop = std::min(m_data.train.size(), position + m_options.batchSize);
+  m_batch.assign(m_order.begin() + position, m_order.begin() + stop);
+  const std::vector<int>& batch = m_batch;
   const int B = static_cast<int>(batch.size());
   const int shards = std::min(m_shardCount, B);
   const float scale = 1.0f / static_cast<float>(B);
   const Dataset& train = m_data.train;
   std::vector<double> shardLoss(static_cast<std::size_t>(shards), 0.0);
   // Plain SGD (no momentum) with one shard: the update is fused into the backward pass,
-  // no gradient buffer is written and re-read (batch 1 is memory-bound: docs/benchmarks.md).
+  // no gradient buffer is written and re-read (batch 1 is memory-bound: docs/benchmarks.md),
+  // and writes the weights in place.
   const bool fused = shards == 1 && m_options.momentum == 0.0f;
   std::atomic<bool> finiteNext{true};
   FusedSgd fusedSgd;
   fusedSgd.lr = lr;
   fusedSgd.decay = 1.0f - lr * m_options.weightDecay;
-  fusedSgd.next = m_next.data();
+  fusedSgd.next = m_params.data();
   fusedSgd.finite = &finiteNext;
+  if (!fused) {  // allocated on first use: the fused path needs neither
+    m_grad.resize(m_params.size());
+    m_next.resize(m_params.size());
+  }
 
   auto runShard = [&](int s) {
     const int begin = static_cast<int>(static_cast<std::int64_t>(B) * s / shards);
@@ -144,10 +172,9 @@ bool Trainer::sgdStep(const std::vector<int>& batch, float lr, double& batchLoss
   if (fused) {
     double lossSum = shardLoss[0];
     batchLoss = lossSum / B;
-    if (!std::isfinite(batchLoss)) return false;
-    if (!finiteNext.load()) return false;
-    std::swap(m_params, m_next);
-    return true;
+    if (std::isfinite(batchLoss) && finiteNext.load()) return true;
+    if (!m_replaying) replayToLastStep();
+    return false;
   }
 
   if (shards > 1) {  // fixed reduction order: shard 0, 1, 2, ...
@@ -201,15 +228,17 @@ TrainOutcome Trainer::train(int totalEpochs, const Callbacks& callbacks) {
   TrainOutcome outcome;
   const int n = m_data.train.size();
   const int B = m_options.batchSize;
-  std::vector<int> batch;
-  batch.reserve(static_cast<std::size_t>(B));
 
   auto lastProgress = Clock::now();
   std::int64_t stepsAtLastProgress = m_step;
   double runningLoss = std::nan("");
 
+  checkpoint();  // setParams may have changed the weights since the last call
   while (m_epoch < totalEpochs) {
-    if (m_positionInEpoch == 0) fillEpochOrder();
+    if (m_positionInEpoch == 0) {
+      fillEpochOrder();
+      checkpoint();
+    }
     while (m_positionInEpoch < n) {
       waitWhilePaused();
       if (m_stop.load()) {
@@ -223,10 +252,8 @@ TrainOutcome Trainer::train(int totalEpochs, const Callbacks& callbacks) {
         m_lrHistory.push_back(change);
         if (callbacks.onLearningRateChange) callbacks.onLearningRateChange(change);
       }
-      const int end = std::min(n, m_positionInEpoch + B);
-      batch.assign(m_order.begin() + m_positionInEpoch, m_order.begin() + end);
       double batchLoss = 0.0;
-      if (!sgdStep(batch, lr, batchLoss)) {
+      if (!sgdStep(m_positionInEpoch, lr, batchLoss)) {
         m_secondsBefore = elapsed();
         outcome.reason = StopReason::kDiverged;
         outcome.step = m_step + 1;
@@ -238,7 +265,8 @@ TrainOutcome Trainer::train(int totalEpochs, const Callbacks& callbacks) {
             " at learning rate " + std::to_string(lr) + "; the last finite weights are kept";
         return outcome;
       }
-      m_positionInEpoch = end;
+      m_positionInEpoch = std::min(n, m_positionInEpoch + B);
+      m_lrsSinceCheckpoint.push_back(lr);
       ++m_step;
       runningLoss = std::isnan(runningLoss) ? batchLoss : 0.98 * runningLoss + 0.02 * batchLoss;
       if (callbacks.onStep) {

@@ -5,8 +5,11 @@
 // shard order, so a seed gives bit-identical weights with 1 or N threads.
 // Update (PyTorch's SGD convention, heavy-ball momentum mu, weight decay wd):
 //   v <- mu v + (g + wd w);  w <- w - lr v          (mu = 0: w <- w - lr (g + wd w))
-// New weights are written into a second buffer and checked for NaN/Inf before they
-// replace the old ones, so on divergence the last finite weights are kept.
+// New weights are checked for NaN/Inf; on divergence the last finite weights are kept.
+// Plain SGD with one shard updates the weights in place (fused into the backward pass: a
+// second buffer cost 15-60% of the training rate on large layers, docs/benchmarks.md), so
+// there a failed step restores the weights of the epoch's start (or of the train() call)
+// and replays the steps since, bit for bit; the other paths write a second buffer.
 //
 // Threads: train() runs on the calling thread (the "trainer thread"). setLearningRate,
 // setPaused and requestStop are safe from any thread and take effect from the next
@@ -140,7 +143,11 @@ class Trainer {
   const RowMatrix& testLogits() const { return m_testLogits; }
 
  private:
-  bool sgdStep(const std::vector<int>& batch, float lr, double& batchLoss);
+  // One step on the samples m_order[position, position + batch size); false on divergence,
+  // with the weights before the step.
+  bool sgdStep(int position, float lr, double& batchLoss);
+  void checkpoint();
+  void replayToLastStep();
   void waitWhilePaused();
   void fillEpochOrder();
 
@@ -151,7 +158,14 @@ class Trainer {
   Rng m_rng;
 
   Vector m_params;
-  Vector m_next;
+  Vector m_next;  // the paths that do not update in place (allocated on first use)
+  // In-place steps (momentum 0): the weights at m_checkpointPosition of the current epoch
+  // and the learning rate of every step since.
+  Vector m_checkpoint;
+  int m_checkpointPosition = 0;
+  std::vector<float> m_lrsSinceCheckpoint;
+  bool m_replaying = false;
+  std::vector<int> m_batch;
   Vector m_velocity;
   Vector m_grad;
   std::vector<Vector> m_shardGrads;

@@ -161,6 +161,57 @@ TEST(Trainer, HugeLearningRateIsReportedAsDivergenceWithFiniteWeightsKept) {
   EXPECT_EQ(t.step(), out.step - 1) << "the diverging step is not applied";
 }
 
+// Plain SGD updates the weights in place; a diverging step restores the epoch's (or the
+// train() call's) checkpoint and replays the steps since. The weights kept must be, bit for
+// bit, those of a run stopped just before the diverging step: the replay follows the
+// recorded learning rates (changed mid-epoch), across a stop and resume in the middle of
+// the epoch, for the three update paths (batch 1; 16: input gradient fused into the
+// update; 64: Eigen's input gradient, then the update) and with 2 threads.
+TEST(Trainer, DivergenceMidEpochKeepsTheWeightsOfTheStepBefore) {
+  const DataSplit data = smallSplit(320, 50);
+  for (const auto& [batch, threads] : {std::pair{1, 1}, {16, 1}, {16, 2}, {64, 1}}) {
+    SgdOptions o;
+    o.batchSize = batch;
+    o.learningRate = 0.05f;
+    o.weightDecay = 1e-3f;
+    o.seed = 12;
+    o.threads = threads;
+    const Mlp mlp(MlpLayout({784, 64, 32, 10}), Activation::kRelu, LossKind::kCrossEntropy);
+    const std::int64_t perEpoch = (320 + batch - 1) / batch;
+    // Epoch 2: a new rate after 2 steps, a huge one after 3 (weights ~1e29: the loss
+    // overflows at the step after at the latest).
+    auto schedule = [&](Trainer& t, std::int64_t step) {
+      if (step == perEpoch + 2) t.setLearningRate(0.02f);
+      if (step == perEpoch + 3) t.setLearningRate(1e30f);
+    };
+    Trainer diverging(mlp, data, o);
+    Trainer::Callbacks cb;
+    cb.onStep = [&](const StepInfo& s, const Vector&) {
+      schedule(diverging, s.step);
+      if (s.step == perEpoch + 1) diverging.requestStop();
+    };
+    ASSERT_EQ(diverging.train(5, cb).reason, StopReason::kStopped);
+    diverging.clearStop();
+    const TrainOutcome out = diverging.train(5, cb);
+    const std::string what = "batch " + std::to_string(batch) + ", " +
+                             std::to_string(threads) + " thread(s)";
+    ASSERT_EQ(out.reason, StopReason::kDiverged) << what;
+    ASSERT_GT(out.step, perEpoch + 3) << what << ": " << out.message;
+    EXPECT_EQ(diverging.step(), out.step - 1) << what;
+
+    Trainer reference(mlp, data, o);
+    Trainer::Callbacks refCb;
+    refCb.onStep = [&](const StepInfo& s, const Vector&) {
+      schedule(reference, s.step);
+      if (s.step == out.step - 1) reference.requestStop();
+    };
+    ASSERT_EQ(reference.train(5, refCb).reason, StopReason::kStopped) << what;
+    ASSERT_EQ(reference.step(), out.step - 1) << what;
+    EXPECT_TRUE(diverging.params().allFinite()) << what;
+    EXPECT_TRUE((diverging.params().array() == reference.params().array()).all()) << what;
+  }
+}
+
 TEST(Trainer, LearningRateChangeAppliesFromNextStepAndIsRecorded) {
   const DataSplit data = smallSplit(320, 50);
   SgdOptions o;
