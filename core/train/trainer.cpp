@@ -100,7 +100,8 @@ void Trainer::fillEpochOrder() {
 void Trainer::checkpoint() {
   m_lrsSinceCheckpoint.clear();
   m_checkpointPosition = m_positionInEpoch;
-  if (m_options.momentum == 0.0f) m_checkpoint = m_params;
+  // Taken by the next step (sgdStep): with momentum no step updates in place.
+  m_checkpointPending = m_options.momentum == 0.0f;
 }
 
 void Trainer::replayToLastStep() {
@@ -137,6 +138,17 @@ bool Trainer::sgdStep(int position, float lr, double& batchLoss) {
   fusedSgd.decay = 1.0f - lr * m_options.weightDecay;
   fusedSgd.next = m_params.data();
   fusedSgd.finite = &finiteNext;
+  // The checkpoint costs no copy on the fused path: its first step after the checkpoint
+  // writes the new weights into the checkpoint's buffer and swaps, so the buffer is left
+  // holding the weights before the step.
+  const bool intoCheckpoint = fused && m_checkpointPending;
+  if (intoCheckpoint) {
+    m_checkpoint.resize(m_params.size());
+    fusedSgd.next = m_checkpoint.data();
+  } else if (m_checkpointPending) {
+    m_checkpoint = m_params;
+    m_checkpointPending = false;
+  }
   if (!fused) {  // allocated on first use: the fused path needs neither
     m_grad.resize(m_params.size());
     m_next.resize(m_params.size());
@@ -172,9 +184,15 @@ bool Trainer::sgdStep(int position, float lr, double& batchLoss) {
   if (fused) {
     double lossSum = shardLoss[0];
     batchLoss = lossSum / B;
-    if (std::isfinite(batchLoss) && finiteNext.load()) return true;
-    if (!m_replaying) replayToLastStep();
-    return false;
+    const bool ok = std::isfinite(batchLoss) && finiteNext.load();
+    if (intoCheckpoint) {  // out of place: on failure the weights are untouched
+      if (!ok) return false;
+      std::swap(m_params, m_checkpoint);
+      m_checkpointPending = false;
+      return true;
+    }
+    if (!ok && !m_replaying) replayToLastStep();
+    return ok;
   }
 
   if (shards > 1) {  // fixed reduction order: shard 0, 1, 2, ...
@@ -233,7 +251,9 @@ TrainOutcome Trainer::train(int totalEpochs, const Callbacks& callbacks) {
   std::int64_t stepsAtLastProgress = m_step;
   double runningLoss = std::nan("");
 
-  checkpoint();  // setParams may have changed the weights since the last call
+  // Mid-epoch (a resumed call): setParams may have changed the weights since the last
+  // call. At an epoch start the loop takes the checkpoint.
+  if (m_positionInEpoch != 0) checkpoint();
   while (m_epoch < totalEpochs) {
     if (m_positionInEpoch == 0) {
       fillEpochOrder();

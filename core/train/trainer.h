@@ -9,7 +9,8 @@
 // Plain SGD with one shard updates the weights in place (fused into the backward pass: a
 // second buffer cost 15-60% of the training rate on large layers, docs/benchmarks.md), so
 // there a failed step restores the weights of the epoch's start (or of the train() call)
-// and replays the steps since, bit for bit; the other paths write a second buffer.
+// and replays the steps since, bit for bit; the other paths write a second buffer. The
+// epoch's first step writes into the checkpoint's buffer and swaps: no copy.
 //
 // Threads: train() runs on the calling thread (the "trainer thread"). setLearningRate,
 // setPaused and requestStop are safe from any thread and take effect from the next
@@ -160,9 +161,10 @@ class Trainer {
   Vector m_params;
   Vector m_next;  // the paths that do not update in place (allocated on first use)
   // In-place steps (momentum 0): the weights at m_checkpointPosition of the current epoch
-  // and the learning rate of every step since.
+  // and the learning rate of every step since. Pending: the next step takes it.
   Vector m_checkpoint;
   int m_checkpointPosition = 0;
+  bool m_checkpointPending = false;
   std::vector<float> m_lrsSinceCheckpoint;
   bool m_replaying = false;
   std::vector<int> m_batch;
