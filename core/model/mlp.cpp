@@ -317,10 +317,10 @@ inline Packet updateTile(const float* d, Eigen::Index ldD, const float* x, Eigen
     for (Packet& p : row) p = ei::pset1<Packet>(0.0f);
   }
   const float* wt = w + r * ldW + c;
-  [[maybe_unused]] Packet wv[Backprop ? RT : 1][CT];
+  [[maybe_unused]] Packet wv[RT][CT];  // the weight tile, held with Backprop
   if constexpr (Backprop) {
     for (int i = 0; i < RT; ++i) {
-      for (int j = 0; j < CT; ++j) wv[i][j] = ei::ploadu<Packet>(wt + i * ldW + j * kPacket);
+      for (int j = 0; j < CT; ++j) wv[i][j] = ei::ploadu<Packet>(wt + i * ldW + Eigen::Index{j} * kPacket);
     }
   }
   for (int b = 0; b < B; ++b) {
@@ -329,7 +329,7 @@ inline Packet updateTile(const float* d, Eigen::Index ldD, const float* x, Eigen
     for (int j = 0; j < CT; ++j) xv[j] = ei::ploadu<Packet>(xb + Eigen::Index{j} * kPacket);
     [[maybe_unused]] Packet gv[CT];
     if constexpr (Backprop) {
-      for (int j = 0; j < CT; ++j) gv[j] = ei::ploadu<Packet>(g + b * ldG + c + j * kPacket);
+      for (int j = 0; j < CT; ++j) gv[j] = ei::ploadu<Packet>(g + b * ldG + c + Eigen::Index{j} * kPacket);
     }
     for (int i = 0; i < RT; ++i) {
       const Packet dv = ei::pset1<Packet>(d[b * ldD + r + i]);
@@ -339,7 +339,7 @@ inline Packet updateTile(const float* d, Eigen::Index ldD, const float* x, Eigen
       }
     }
     if constexpr (Backprop) {
-      for (int j = 0; j < CT; ++j) ei::pstoreu(g + b * ldG + c + j * kPacket, gv[j]);
+      for (int j = 0; j < CT; ++j) ei::pstoreu(g + b * ldG + c + Eigen::Index{j} * kPacket, gv[j]);
     }
   }
   const Packet decayv = ei::pset1<Packet>(decay);
