@@ -453,7 +453,7 @@ void backward(const MlpLayout& layout, Activation activation, const float* param
     const Eigen::Ref<const RowMatrix> in =
         l == 0 ? x : Eigen::Ref<const RowMatrix>(ws.activations[static_cast<std::size_t>(l - 1)]);
     const bool fused = fuseInputGradient && l > 0;
-    if (fused) next.resize(B, W.cols());
+    if (l > 0) next.resize(B, W.cols());
     const GradientOperands operands{delta, in, fused ? &next : nullptr};
     // next = next * f'(a), in place, over a block of next's rows or columns.
     auto backprop = [&](auto&& nb, const auto& ab) {
@@ -464,8 +464,6 @@ void backward(const MlpLayout& layout, Activation activation, const float* param
       }
     };
     if (l > 0 && !fused) {
-      const RowMatrix& a = ws.activations[static_cast<std::size_t>(l - 1)];
-      next.resize(B, W.cols());
       // next = (delta W) * f'(a), block by block, from the weights before the update
       // (lossAndSgdUpdate may update them in place).
       forEachProductBlock(parallel, B, W.cols(), W.rows(),
@@ -473,11 +471,11 @@ void backward(const MlpLayout& layout, Activation activation, const float* param
                             if (byRows) {
                               auto nb = next.middleRows(begin, count);
                               nb.noalias() = delta.middleRows(begin, count) * W;
-                              backprop(nb, a.middleRows(begin, count));
+                              backprop(nb, in.middleRows(begin, count));
                             } else {
                               auto nb = next.middleCols(begin, count);
                               nb.noalias() = delta * W.middleCols(begin, count);
-                              backprop(nb, a.middleCols(begin, count));
+                              backprop(nb, in.middleCols(begin, count));
                             }
                           });
     }
@@ -498,8 +496,7 @@ void backward(const MlpLayout& layout, Activation activation, const float* param
           const Eigen::Index nc = byRows ? W.cols() : count;
           if (fused) {
             storeW(l, r0, nr, c0, nc, delta.transpose() * in.middleCols(begin, count), operands);
-            backprop(next.middleCols(c0, nc),
-                     ws.activations[static_cast<std::size_t>(l - 1)].middleCols(c0, nc));
+            backprop(next.middleCols(c0, nc), in.middleCols(c0, nc));
           } else if (B == 1) {
             const Eigen::Index step = std::max<Eigen::Index>(1, kOuterChunkFloats / nc);
             for (Eigen::Index r = r0; r < r0 + nr; r += step) {
