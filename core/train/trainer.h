@@ -6,8 +6,8 @@
 // Update (PyTorch's SGD convention, heavy-ball momentum mu, weight decay wd):
 //   v <- mu v + (g + wd w);  w <- w - lr v          (mu = 0: w <- w - lr (g + wd w))
 // New weights are checked for NaN/Inf; on divergence the last finite weights are kept.
-// Plain SGD with one shard updates the weights in place (fused into the backward pass: a
-// second buffer cost 15-60% of the training rate on large layers, docs/benchmarks.md), so
+// Plain SGD with one shard updates the weights in place (fused into the backward pass;
+// writing a second buffer instead held batches 1-16 back by 1.2-2x, docs/benchmarks.md), so
 // there a failed step restores the weights of the epoch's start (or of the train() call)
 // and replays the steps since, bit for bit; the other paths write a second buffer. The
 // epoch's first step writes into the checkpoint's buffer and swaps: no copy.
