@@ -4,6 +4,10 @@
 #include <cassert>
 #include <cmath>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include "core/random.h"
 
 namespace driftscope {
@@ -137,6 +141,306 @@ void smallBatchProduct(const Eigen::Ref<const RowMatrix>& x, const float* wb, Ei
   for (; j < n; ++j) inputRows.template operator()<1>(j);
 }
 
+// ---- The first layer over the nonzero inputs only (MNIST batches: ~19% of the pixels).
+// W is [units, inputs] row-major, so an input's weights are a strided column: each kernel
+// copies a tile of whole rows of W transposed (inputs x tile units, one kPacket-wide row
+// per input; ~50 KB at 784 inputs and one packet) and runs over the nonzeros from there.
+
+constexpr Eigen::Index kSparseInputMinRows = 64;
+constexpr double kSparseInputMaxDensity = 0.5;
+// Units per tile of the sparse update: one multiply-add chain per packet.
+constexpr int kSparseUpdateTilePackets = 4;
+// Multiply-add chains per sample in the sparse forward product (the k-th entry into chain
+// k % chains): enough to hide the FMA latency.
+constexpr int kSparseProductChains = 8;
+
+// kPacket packets transposed in registers (Eigen's ptranspose). GCC warns that a template
+// argument drops the vector type's alignment attribute; Eigen's own kernels use the same.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+using TransposeBlock = ei::PacketBlock<Packet, kPacket>;
+#pragma GCC diagnostic pop
+
+// t(i, r) = w(j + r, i) for i < K and r < n, 0 for n <= r < kPacket (t: K x kPacket).
+void transposeRowsIn(const float* w, Eigen::Index ldW, Eigen::Index K, Eigen::Index j, int n,
+                     float* t) {
+  if (n == kPacket) {
+    const float* rows = w + j * ldW;
+    const Eigen::Index whole = K / kPacket * kPacket;
+    for (Eigen::Index i = 0; i < whole; i += kPacket) {
+      TransposeBlock block;
+      for (int q = 0; q < kPacket; ++q) block.packet[q] = ei::ploadu<Packet>(rows + q * ldW + i);
+      ei::ptranspose(block);
+      for (int q = 0; q < kPacket; ++q) ei::pstoreu(t + (i + q) * kPacket, block.packet[q]);
+    }
+    for (Eigen::Index i = whole; i < K; ++i) {
+      for (int q = 0; q < kPacket; ++q) t[i * kPacket + q] = rows[q * ldW + i];
+    }
+    return;
+  }
+  for (Eigen::Index i = 0; i < K; ++i) {
+    for (int q = 0; q < kPacket; ++q) t[i * kPacket + q] = q < n ? w[(j + q) * ldW + i] : 0.0f;
+  }
+}
+
+// next(j + r, i) = t(i, r) for i < K and r < kPacket.
+void transposeRowsOut(const float* t, Eigen::Index K, float* next, Eigen::Index ldW,
+                      Eigen::Index j) {
+  float* rows = next + j * ldW;
+  const Eigen::Index whole = K / kPacket * kPacket;
+  for (Eigen::Index i = 0; i < whole; i += kPacket) {
+    TransposeBlock block;
+    for (int q = 0; q < kPacket; ++q) block.packet[q] = ei::ploadu<Packet>(t + (i + q) * kPacket);
+    ei::ptranspose(block);
+    for (int q = 0; q < kPacket; ++q) ei::pstoreu(rows + q * ldW + i, block.packet[q]);
+  }
+  for (Eigen::Index i = whole; i < K; ++i) {
+    for (int q = 0; q < kPacket; ++q) rows[q * ldW + i] = t[i * kPacket + q];
+  }
+}
+
+// Lists x's entries off the background by sample into s when the batch is sparse enough;
+// otherwise s describes no batch. c: 0, or the majority value of the first row (Boyer-Moore
+// vote) if more of that row's entries equal it.
+void describeSparseInput(const Eigen::Ref<const RowMatrix>& x, SparseInput& s) {
+  s.data = nullptr;
+  s.tilesOf = nullptr;
+  const Eigen::Index B = x.rows();
+  const Eigen::Index K = x.cols();
+  if (B < kSparseInputMinRows || K == 0) return;
+  float majority = x(0, 0);
+  Eigen::Index votes = 0;
+  for (Eigen::Index i = 0; i < K; ++i) {
+    if (votes == 0) {
+      majority = x(0, i);
+      votes = 1;
+    } else {
+      votes += x(0, i) == majority ? 1 : -1;
+    }
+  }
+  Eigen::Index zeros = 0;
+  Eigen::Index majorities = 0;
+  for (Eigen::Index i = 0; i < K; ++i) {
+    zeros += x(0, i) == 0.0f ? 1 : 0;
+    majorities += x(0, i) == majority ? 1 : 0;
+  }
+  const float c = majorities > zeros ? majority : 0.0f;
+  // kPacket entries of slack: the vector loop below stores whole packets.
+  const auto capacity = static_cast<std::size_t>(B * K + kPacket);
+  if (s.rowIndex.size() < capacity) {
+    s.rowIndex.resize(capacity);
+    s.rowValue.resize(capacity);
+  }
+  s.rowStart.resize(static_cast<std::size_t>(B + 1));
+  int* index = s.rowIndex.data();
+  float* value = s.rowValue.data();
+  int n = 0;
+  for (Eigen::Index b = 0; b < B; ++b) {
+    s.rowStart[static_cast<std::size_t>(b)] = n;
+    const float* row = x.data() + b * x.outerStride();
+    Eigen::Index i = 0;
+#if defined(__AVX512F__)
+    // 16 entries at a time: compare with c, compress the entries off c and their inputs.
+    const __m512 cv = _mm512_set1_ps(c);
+    __m512i inputs = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i sixteen = _mm512_set1_epi32(16);
+    for (; i + 16 <= K; i += 16) {
+      const __m512 v = _mm512_loadu_ps(row + i);
+      const __mmask16 off = _mm512_cmp_ps_mask(v, cv, _CMP_NEQ_UQ);
+      _mm512_storeu_ps(value + n, _mm512_maskz_compress_ps(off, _mm512_sub_ps(v, cv)));
+      _mm512_storeu_si512(index + n, _mm512_maskz_compress_epi32(off, inputs));
+      n += __builtin_popcount(off);
+      inputs = _mm512_add_epi32(inputs, sixteen);
+    }
+#endif
+    for (; i < K; ++i) {  // branch-free: write, then keep if off c
+      index[n] = static_cast<int>(i);
+      value[n] = row[i] - c;
+      n += row[i] != c ? 1 : 0;
+    }
+  }
+  s.rowStart[static_cast<std::size_t>(B)] = n;
+  if (!usesSparseInput(B, K, n)) return;
+  s.background = c;
+  s.data = x.data();
+  s.rows = B;
+}
+
+// The same entries by input (each input's samples in increasing order).
+void listSparseInputByColumn(SparseInput& s, Eigen::Index K) {
+  const auto B = static_cast<std::size_t>(s.rows);
+  const auto n = static_cast<std::size_t>(s.rowStart[B]);
+  s.colStart.assign(static_cast<std::size_t>(K + 1), 0);
+  for (std::size_t p = 0; p < n; ++p) ++s.colStart[static_cast<std::size_t>(s.rowIndex[p]) + 1];
+  for (std::size_t i = 0; i < static_cast<std::size_t>(K); ++i) s.colStart[i + 1] += s.colStart[i];
+  s.colIndex.resize(n);
+  s.colValue.resize(n);
+  s.colFill.assign(s.colStart.begin(), s.colStart.end() - 1);
+  for (std::size_t b = 0; b < B; ++b) {
+    for (auto p = static_cast<std::size_t>(s.rowStart[b]); p < static_cast<std::size_t>(s.rowStart[b + 1]); ++p) {
+      const auto q = static_cast<std::size_t>(s.colFill[static_cast<std::size_t>(s.rowIndex[p])]++);
+      s.colIndex[q] = static_cast<int>(b);
+      s.colValue[q] = s.rowValue[p];
+    }
+  }
+}
+
+// s.tiles sized for a layer of `units` rows of K inputs.
+void sizeTiles(SparseInput& s, Eigen::Index units, Eigen::Index K) {
+  const Eigen::Index tiles = (units + kPacket - 1) / kPacket;
+  s.tiles.resize(static_cast<std::size_t>(tiles * K * kPacket));
+}
+
+// Tiles of rows [j0, j0 + count) of w (j0 a multiple of kPacket; `units` rows in all).
+void fillTiles(SparseInput& s, const float* w, Eigen::Index ldW, Eigen::Index K,
+               Eigen::Index units, Eigen::Index j0, Eigen::Index count) {
+  for (Eigen::Index j = j0; j < j0 + count; j += kPacket) {
+    const int n = static_cast<int>(std::min<Eigen::Index>(kPacket, units - j));
+    transposeRowsIn(w, ldW, K, j, n, s.tiles.data() + j * K);
+  }
+}
+
+// zb = x * wb^T = c * (row sums of wb) + (x - c) * wb^T over the entries off c, for wb =
+// rows [j0, j0 + count) of the first layer's weights (s.tiles), zb [B, count] with
+// leading dimension ldZ. Per tile: its row sums (c != 0) in four chains over the inputs
+// (input i into chain i % 4); then for each sample kSparseProductChains multiply-add
+// chains over its entries in order (the k-th into chain k % chains, the first starting
+// from c times the row sums), summed pairwise in a fixed order. An entry's operations do
+// not depend on the block it falls in.
+void sparseInputProduct(const SparseInput& s, Eigen::Index K, Eigen::Index j0,
+                        Eigen::Index count, float* zb, Eigen::Index ldZ) {
+  const int* index = s.rowIndex.data();
+  const float* value = s.rowValue.data();
+  for (Eigen::Index j = 0; j < count; j += kPacket) {
+    const int n = static_cast<int>(std::min<Eigen::Index>(kPacket, count - j));
+    const float* t = s.tiles.data() + (j0 + j) * K;
+    Packet base = ei::pset1<Packet>(0.0f);
+    if (s.background != 0.0f) {
+      Packet r[4] = {base, base, base, base};
+      Eigen::Index i = 0;
+      for (; i + 4 <= K; i += 4) {
+        for (int q = 0; q < 4; ++q) r[q] = ei::padd(r[q], ei::ploadu<Packet>(t + (i + q) * kPacket));
+      }
+      for (int q = 0; i + q < K; ++q) r[q] = ei::padd(r[q], ei::ploadu<Packet>(t + (i + q) * kPacket));
+      base = ei::pmul(ei::pset1<Packet>(s.background), ei::padd(ei::padd(r[0], r[1]), ei::padd(r[2], r[3])));
+    }
+    for (Eigen::Index b = 0; b < s.rows; ++b) {
+      const int begin = s.rowStart[static_cast<std::size_t>(b)];
+      const int end = s.rowStart[static_cast<std::size_t>(b) + 1];
+      Packet c[kSparseProductChains];
+      c[0] = base;
+      for (int q = 1; q < kSparseProductChains; ++q) c[q] = ei::pset1<Packet>(0.0f);
+      int p = begin;
+      for (; p + kSparseProductChains <= end; p += kSparseProductChains) {
+        for (int q = 0; q < kSparseProductChains; ++q) {
+          c[q] = ei::pmadd(ei::pset1<Packet>(value[p + q]),
+                           ei::ploadu<Packet>(t + Eigen::Index{index[p + q]} * kPacket), c[q]);
+        }
+      }
+      for (int q = 0; p + q < end; ++q) {
+        c[q] = ei::pmadd(ei::pset1<Packet>(value[p + q]),
+                         ei::ploadu<Packet>(t + Eigen::Index{index[p + q]} * kPacket), c[q]);
+      }
+      for (int width = kSparseProductChains / 2; width > 0; width /= 2) {  // pairwise, fixed
+        for (int q = 0; q < width; ++q) c[q] = ei::padd(c[q], c[q + width]);
+      }
+      float* out = zb + b * ldZ + j;
+      if (n == kPacket) {
+        ei::pstoreu(out, c[0]);
+      } else {
+        alignas(64) float lanes[kPacket];
+        ei::pstore(lanes, c[0]);
+        std::copy(lanes, lanes + n, out);
+      }
+    }
+  }
+}
+
+// The fused SGD update of rows [r0, r0 + nr) of the first layer (all K columns) over the
+// entries off the background c: next(r, i) = decay * w(r, i) - lr * g(r, i) with
+// g(r, i) = sum_b d(b, r) x(b, i) = c * sum_b d(b, r) + sum_b d(b, r) (x(b, i) - c), the
+// last sum over the samples with x(b, i) != c in increasing order. With c = 0 that is
+// updateTile's arithmetic with the zero terms left out, which only add +-0 to the sum: the
+// same bits as the dense kernel. CT tiles at a time (one multiply-add chain each), from
+// s.tiles (w transposed), updated there and transposed out; the rows after the last whole
+// tile entry by entry from w (std::fma, as scalarUpdateEntry). In place is safe: the
+// tiles hold the old weights. False when an entry is not finite.
+template <int CT>
+Packet sparseUpdateTiles(SparseInput& s, const float* d, Eigen::Index ldD, float* next,
+                         Eigen::Index ldW, Eigen::Index K, Eigen::Index r, float decay,
+                         float lr) {
+  float* t[CT];
+  for (int c = 0; c < CT; ++c) t[c] = s.tiles.data() + (r + Eigen::Index{c} * kPacket) * K;
+  const Packet decayv = ei::pset1<Packet>(decay);
+  const Packet neglr = ei::pset1<Packet>(-lr);
+  Packet check = ei::pset1<Packet>(0.0f);
+  Packet base[CT];  // c * sum_b d(b, r), summed over b in order
+  for (Packet& p : base) p = ei::pset1<Packet>(0.0f);
+  if (s.background != 0.0f) {
+    for (Eigen::Index b = 0; b < s.rows; ++b) {
+      for (int c = 0; c < CT; ++c) {
+        base[c] = ei::padd(base[c], ei::ploadu<Packet>(d + b * ldD + r + Eigen::Index{c} * kPacket));
+      }
+    }
+    for (Packet& p : base) p = ei::pmul(ei::pset1<Packet>(s.background), p);
+  }
+  for (Eigen::Index i = 0; i < K; ++i) {
+    Packet acc[CT];
+    for (int c = 0; c < CT; ++c) acc[c] = base[c];
+    const int end = s.colStart[static_cast<std::size_t>(i) + 1];
+    for (int p = s.colStart[static_cast<std::size_t>(i)]; p < end; ++p) {
+      const Packet xv = ei::pset1<Packet>(s.colValue[static_cast<std::size_t>(p)]);
+      const float* db = d + Eigen::Index{s.colIndex[static_cast<std::size_t>(p)]} * ldD + r;
+      for (int c = 0; c < CT; ++c) {
+        acc[c] = ei::pmadd(ei::ploadu<Packet>(db + Eigen::Index{c} * kPacket), xv, acc[c]);
+      }
+    }
+    for (int c = 0; c < CT; ++c) {
+      float* at = t[c] + i * kPacket;
+      const Packet o = ei::pmadd(neglr, acc[c], ei::pmul(decayv, ei::ploadu<Packet>(at)));
+      ei::pstoreu(at, o);
+      check = ei::padd(check, ei::psub(o, o));
+    }
+  }
+  for (int c = 0; c < CT; ++c) transposeRowsOut(t[c], K, next, ldW, r + Eigen::Index{c} * kPacket);
+  return check;
+}
+
+bool sparseInputUpdate(SparseInput& s, const float* d, Eigen::Index ldD, const float* w,
+                       float* next, Eigen::Index ldW, Eigen::Index K, Eigen::Index r0,
+                       Eigen::Index nr, float decay, float lr) {
+  constexpr Eigen::Index wide = Eigen::Index{kSparseUpdateTilePackets} * kPacket;
+  Packet check = ei::pset1<Packet>(0.0f);
+  Eigen::Index r = r0;
+  for (; r + wide <= r0 + nr; r += wide) {
+    check = ei::padd(check, sparseUpdateTiles<kSparseUpdateTilePackets>(s, d, ldD, next, ldW, K,
+                                                                        r, decay, lr));
+  }
+  for (; r + kPacket <= r0 + nr; r += kPacket) {
+    check = ei::padd(check, sparseUpdateTiles<1>(s, d, ldD, next, ldW, K, r, decay, lr));
+  }
+  float scalarCheck = 0.0f;
+  for (; r < r0 + nr; ++r) {
+    float base = 0.0f;
+    if (s.background != 0.0f) {
+      for (Eigen::Index b = 0; b < s.rows; ++b) base += d[b * ldD + r];
+      base *= s.background;
+    }
+    for (Eigen::Index i = 0; i < K; ++i) {
+      float acc = base;
+      const int end = s.colStart[static_cast<std::size_t>(i) + 1];
+      for (int p = s.colStart[static_cast<std::size_t>(i)]; p < end; ++p) {
+        acc = std::fma(d[Eigen::Index{s.colIndex[static_cast<std::size_t>(p)]} * ldD + r],
+                       s.colValue[static_cast<std::size_t>(p)], acc);
+      }
+      const float o = std::fma(-lr, acc, decay * w[r * ldW + i]);
+      next[r * ldW + i] = o;
+      scalarCheck += o - o;
+    }
+  }
+  return std::isfinite(ei::predux(check) + scalarCheck);
+}
+
 template <typename Block>
 void applyActivation(Activation a, Block&& z) {
   if (a == Activation::kRelu) {
@@ -151,12 +455,13 @@ void applyActivation(Activation a, Block&& z) {
 // elementwise: every output element is computed on its own whatever the blocks (an outer
 // product, inner == 1), so the split may depend on the threads without changing a bit: one
 // block without a second thread (splitting it only cost time there).
-// byColumns: split along the columns whatever the shape.
+// split: along the larger dimension, or along the rows or the columns whatever the shape.
+enum class Split { kLarger, kRows, kColumns };
 template <typename F>
 void forEachProductBlock(ParallelContext* parallel, Eigen::Index rows, Eigen::Index cols,
                          Eigen::Index inner, const F& f, bool elementwise = false,
-                         bool byColumns = false) {
-  const bool byRows = !byColumns && rows > cols;
+                         Split split = Split::kLarger) {
+  const bool byRows = split == Split::kRows || (split == Split::kLarger && rows > cols);
   const Eigen::Index n = byRows ? rows : cols;
   const bool serial = parallel == nullptr || parallel->threads() == 1;
   const int parts = (elementwise && serial) ? 1 : gemmBlockCount(rows, cols, inner);
@@ -177,6 +482,12 @@ void forEachProductBlock(ParallelContext* parallel, Eigen::Index rows, Eigen::In
 }
 
 }  // namespace
+
+bool usesSparseInput(Eigen::Index rows, Eigen::Index inputs, std::int64_t nonzeros) {
+  return rows >= kSparseInputMinRows &&
+         static_cast<double>(nonzeros) <=
+             kSparseInputMaxDensity * static_cast<double>(rows) * static_cast<double>(inputs);
+}
 
 int gemmBlockCount(Eigen::Index rows, Eigen::Index cols, Eigen::Index inner) {
   const double flops =
@@ -202,10 +513,28 @@ RowMatrix Mlp::forward(const float* params, const Eigen::Ref<const RowMatrix>& x
         l == 0 ? x : Eigen::Ref<const RowMatrix>(ws.activations[static_cast<std::size_t>(l - 1)]);
     z.resize(B, W.rows());
     const bool hidden = l + 1 < L;
+    if (l == 0) {
+      if (ws.sparseForward || ws.sparseUpdate) {
+        describeSparseInput(x, ws.sparse);
+      } else {
+        ws.sparse.data = nullptr;
+      }
+    }
+    const bool sparse = l == 0 && ws.sparseForward && ws.sparse.describes(x);
+    if (sparse) sizeTiles(ws.sparse, W.rows(), W.cols());
     // z = in W^T + b, activation on hidden layers; block by block, while it is in cache.
+    // Over the nonzero inputs: blocks of z's columns, each computed on its own.
     forEachProductBlock(parallel, B, W.rows(), W.cols(),
                         [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
-                          if (byRows) {
+                          if (sparse) {
+                            auto zb = z.middleCols(begin, count);
+                            fillTiles(ws.sparse, W.data(), W.cols(), W.cols(), W.rows(), begin,
+                                      count);
+                            sparseInputProduct(ws.sparse, W.cols(), begin, count,
+                                               z.data() + begin, z.outerStride());
+                            zb.rowwise() += b.segment(begin, count).transpose();
+                            if (hidden) applyActivation(m_activation, zb);
+                          } else if (byRows) {
                             auto zb = z.middleRows(begin, count);
                             zb.noalias() = in.middleRows(begin, count) * W.transpose();
                             zb.rowwise() += b.transpose();
@@ -221,7 +550,9 @@ RowMatrix Mlp::forward(const float* params, const Eigen::Ref<const RowMatrix>& x
                             zb.rowwise() += b.segment(begin, count).transpose();
                             if (hidden) applyActivation(m_activation, zb);
                           }
-                        });
+                        },
+                        /*elementwise=*/sparse, sparse ? Split::kColumns : Split::kLarger);
+    if (sparse) ws.sparse.tilesOf = params;
   }
   return ws.activations.back();
 }
@@ -276,6 +607,9 @@ struct GradientOperands {
   const RowMatrix& delta;                 // [B, rows of W]
   const Eigen::Ref<const RowMatrix>& in;  // [B, cols of W]
   RowMatrix* inputGradient = nullptr;     // [B, cols of W]
+  // Set on the first layer of a sparse batch (blocks of whole rows of W then): its
+  // nonzeros, by input.
+  SparseInput* sparse = nullptr;
 };
 
 // Batches up to 64: the fused update of a weight block runs as one pass of a
@@ -440,10 +774,13 @@ bool fusedBlockUpdate(const GradientOperands& ops, const float* w, float* next,
 // storeB(l, colsum) for the bias gradient; propagates delta through W and the activation
 // derivative. fuseInputGradient: on layers after the first, storeW also writes the input
 // gradient of its block (operands.inputGradient; blocks of whole columns of W).
+// sparseInput (x's nonzeros, listed by input): the first layer's blocks are whole rows of
+// W and carry it in operands.sparse.
 template <typename StoreW, typename StoreB>
 void backward(const MlpLayout& layout, Activation activation, const float* params,
               const Eigen::Ref<const RowMatrix>& x, MlpWorkspace& ws, ParallelContext* parallel,
-              bool fuseInputGradient, const StoreW& storeW, const StoreB& storeB) {
+              bool fuseInputGradient, SparseInput* sparseInput, const StoreW& storeW,
+              const StoreB& storeB) {
   const int L = layout.numLayers();
   RowMatrix& delta = ws.deltas[0];
   RowMatrix& next = ws.deltas[1];
@@ -454,7 +791,9 @@ void backward(const MlpLayout& layout, Activation activation, const float* param
         l == 0 ? x : Eigen::Ref<const RowMatrix>(ws.activations[static_cast<std::size_t>(l - 1)]);
     const bool fused = fuseInputGradient && l > 0;
     if (l > 0) next.resize(B, W.cols());
-    const GradientOperands operands{delta, in, fused ? &next : nullptr};
+    const bool sparse = l == 0 && sparseInput != nullptr;
+    const GradientOperands operands{delta, in, fused ? &next : nullptr,
+                                    sparse ? sparseInput : nullptr};
     // next = next * f'(a), in place, over a block of next's rows or columns.
     auto backprop = [&](auto&& nb, const auto& ab) {
       if (activation == Activation::kRelu) {
@@ -494,7 +833,9 @@ void backward(const MlpLayout& layout, Activation activation, const float* param
           const Eigen::Index nr = byRows ? count : W.rows();
           const Eigen::Index c0 = byRows ? 0 : begin;
           const Eigen::Index nc = byRows ? W.cols() : count;
-          if (fused) {
+          if (sparse) {  // whole rows
+            storeW(l, r0, nr, c0, nc, delta.middleCols(begin, count).transpose() * in, operands);
+          } else if (fused) {
             storeW(l, r0, nr, c0, nc, delta.transpose() * in.middleCols(begin, count), operands);
             backprop(next.middleCols(c0, nc), in.middleCols(c0, nc));
           } else if (B == 1) {
@@ -512,7 +853,8 @@ void backward(const MlpLayout& layout, Activation activation, const float* param
                    operands);
           }
         },
-        /*elementwise=*/B == 1 || fused, /*byColumns=*/fused);
+        /*elementwise=*/B == 1 || fused || sparse,
+        sparse ? Split::kRows : (fused ? Split::kColumns : Split::kLarger));
     storeB(l, delta.colwise().sum().transpose());
     if (l == 0) break;
     std::swap(delta, next);
@@ -557,7 +899,7 @@ LossStats Mlp::lossAndGradient(const float* params, const Eigen::Ref<const RowMa
   };
   backward(
       m_layout, m_activation, params, x, ws, parallel, /*fuseInputGradient=*/false,
-      [&](int l, Eigen::Index r0, Eigen::Index nr, Eigen::Index c0, Eigen::Index nc,
+      /*sparseInput=*/nullptr, [&](int l, Eigen::Index r0, Eigen::Index nr, Eigen::Index c0, Eigen::Index nc,
           const auto& product, const GradientOperands& /*operands*/) {
         RowMatrixMap gW = m_layout.weights(grad, l);
         store(gW.block(r0, c0, nr, nc), product);
@@ -582,13 +924,30 @@ LossStats Mlp::lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowM
     nb.noalias() -= lr * product;
     if (!std::isfinite((nb - nb).sum())) sgd.finite->store(false, std::memory_order_relaxed);
   };
+  SparseInput* sparseInput = nullptr;
+  if (ws.sparseUpdate && ws.sparse.describes(x)) {
+    listSparseInputByColumn(ws.sparse, x.cols());
+    if (ws.sparse.tilesOf != params) {  // the forward product was dense
+      const ConstRowMatrixMap W = m_layout.weights(params, 0);
+      sizeTiles(ws.sparse, W.rows(), W.cols());
+      fillTiles(ws.sparse, W.data(), W.cols(), W.cols(), W.rows(), 0, W.rows());
+    }
+    ws.sparse.tilesOf = nullptr;  // the update overwrites them
+    sparseInput = &ws.sparse;
+  }
   backward(
       m_layout, m_activation, params, x, ws, parallel, /*fuseInputGradient=*/fusedInputGradient,
-      [&](int l, Eigen::Index r0, Eigen::Index nr, Eigen::Index c0, Eigen::Index nc,
+      sparseInput, [&](int l, Eigen::Index r0, Eigen::Index nr, Eigen::Index c0, Eigen::Index nc,
           const auto& product, const GradientOperands& operands) {
         RowMatrixMap nW = m_layout.weights(sgd.next, l);
         const ConstRowMatrixMap W = m_layout.weights(params, l);
-        if (fusedKernel) {
+        if (operands.sparse != nullptr) {
+          if (!sparseInputUpdate(*operands.sparse, operands.delta.data(),
+                                 operands.delta.outerStride(), W.data(), nW.data(), W.cols(),
+                                 W.cols(), r0, nr, decay, lr)) {
+            sgd.finite->store(false, std::memory_order_relaxed);
+          }
+        } else if (fusedKernel) {
           const bool finite =
               operands.inputGradient != nullptr
                   ? fusedBlockUpdate<true>(operands, W.data(), nW.data(), W.cols(), r0, nr, c0,

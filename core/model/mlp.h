@@ -24,10 +24,44 @@ std::string toString(LossKind k);    // "ce" | "mse"
 Result<Activation> parseActivation(const std::string& text);
 Result<LossKind> parseLoss(const std::string& text);
 
+// A batch of inputs as background + sparse: the entries that differ from one background
+// value c (0, or the first sample's majority value if more of its entries equal it; NaN
+// never: it equals nothing), stored as x - c, by
+// sample (CSR) and by input (CSC), each list in increasing order. MNIST images are ~81%
+// blank pixels (0, or one negative value once standardized): the first layer's products
+// then run over the other entries only, plus c times a row or column sum (see Mlp::forward
+// and lossAndSgdUpdate).
+struct SparseInput {
+  const float* data = nullptr;  // the batch described (nullptr: none)
+  Eigen::Index rows = 0;
+  float background = 0.0f;  // c
+  std::vector<int> rowStart;  // sample b's entries: [rowStart[b], rowStart[b + 1])
+  std::vector<int> rowIndex;  // their inputs
+  std::vector<float> rowValue;  // x - c
+  std::vector<int> colStart;  // input i's entries (built by the update): [colStart[i], colStart[i + 1])
+  std::vector<int> colIndex;  // their samples
+  std::vector<float> colValue;
+  std::vector<int> colFill;  // scratch of the by-input listing
+  // The first layer's weights, kPacket rows at a time transposed: rows [q kPacket, (q + 1)
+  // kPacket) as an inputs x kPacket block (zero-padded), block after block. Filled by the
+  // forward product from tilesOf's weights; the update reads and overwrites them.
+  std::vector<float> tiles;
+  const float* tilesOf = nullptr;
+  bool describes(const Eigen::Ref<const RowMatrix>& x) const {
+    return data != nullptr && data == x.data() && rows == x.rows();
+  }
+};
+
 // Per-thread scratch: activations of every layer for one batch. Reused across calls.
 struct MlpWorkspace {
   std::vector<RowMatrix> activations;  // a_0 = input copy not kept; a_l for l = 1..L
   std::vector<RowMatrix> deltas;
+  SparseInput sparse;  // of the last input batch forward() saw, when sparse enough
+  // Whether the first layer's forward product and fused SGD update may skip zero inputs
+  // (when the batch is sparse enough: Mlp::usesSparseInput). Off: the dense kernels, which
+  // the tests compare them with.
+  bool sparseForward = true;
+  bool sparseUpdate = true;
 };
 
 // Whether lossAndGradient adds its gradient into `grad` or overwrites it (saves a pass
@@ -70,6 +104,8 @@ class Mlp {
 
   // Output logits [batch, outputs] for inputs x [batch, inputs]. Up to 16 rows the products
   // are register-tiled dot products (no packing of the weights), above it Eigen's GEMM.
+  // The first layer's product runs over the nonzero inputs only when the batch is sparse
+  // enough (usesSparseInput; equal to the dense product up to rounding).
   // Every matrix product is split into fixed blocks of output rows or columns
   // (gemmBlockCount: from the shape only); with `parallel` the blocks run on its threads,
   // without they run inline. Each block is an independent product (no reduction), so the
@@ -90,7 +126,9 @@ class Mlp {
                             GradientMode mode = GradientMode::kAccumulate) const;
 
   // lossAndGradient(..., kOverwrite) followed by next = decay * w - lr * grad, fused (see
-  // FusedSgd); bit-identical for any thread count, like lossAndGradient.
+  // FusedSgd); bit-identical for any thread count, like lossAndGradient. On a sparse batch
+  // the first layer's update sums over the nonzero inputs only, in the same order as the
+  // dense kernel (bit-identical to it up to batch 64, where that kernel is used).
   LossStats lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowMatrix>& x,
                              std::span<const std::uint8_t> labels, float scale, const FusedSgd& sgd,
                              MlpWorkspace& ws, ParallelContext* parallel = nullptr) const;
@@ -126,6 +164,11 @@ class Mlp {
 // larger output dimension: >= ~4 MFLOP (or >= ~1 MB of its largest operand: small
 // batches on large layers are memory-bound) and >= 64 rows/columns per block, at most 8.
 int gemmBlockCount(Eigen::Index rows, Eigen::Index cols, Eigen::Index inner);
+
+// Whether a batch of `rows` samples with `nonzeros` entries off the background (see
+// SparseInput) out of rows * inputs runs the first layer's products over those entries:
+// from 64 rows, at most half of the entries.
+bool usesSparseInput(Eigen::Index rows, Eigen::Index inputs, std::int64_t nonzeros);
 
 // Softmax of each row, computed stably (row max subtracted), in double then stored float.
 RowMatrix softmaxRows(const RowMatrix& logits);

@@ -288,5 +288,88 @@ TEST(Mlp, FusedSgdUpdateEqualsGradientStepAndFlagsNonFiniteWeights) {
   }
 }
 
+// MNIST-like batches (most entries one background value: 0, or a negative constant once
+// standardized) run the first layer over the other entries only. Against the dense
+// kernels of the same Mlp (the workspace switches): the forward within float rounding, the
+// fused update bit for bit where the dense path is the one-pass kernel (batches up to 64)
+// and the background is 0 (the zero terms left out add +-0), else within rounding; the
+// same bits on 2 threads as on one and in place as out of place; an infinite first-layer
+// weight still flagged. Widths leave partial tiles (13, 40 and 96 units; 30 inputs).
+TEST(Mlp, SparseInputKernelsMatchTheDenseOnes) {
+  Rng rng(31);
+  for (const std::vector<int>& sizes : {std::vector<int>{784, 96, 80, 10},
+                                        std::vector<int>{30, 13, 40, 3},
+                                        std::vector<int>{100, 40, 5}}) {
+    const Mlp mlp(MlpLayout(sizes), Activation::kRelu, LossKind::kCrossEntropy);
+    const MlpLayout& layout = mlp.layout();
+    const Vector w = mlp.initialParams(9);
+    for (const float background : {0.0f, -0.4242f}) {
+      for (int batch : {63, 64, 100, 256}) {
+        RowMatrix x = RowMatrix::Constant(batch, sizes.front(), background);
+        for (Eigen::Index i = 0; i < x.size(); ++i) {
+          if (uniform01(rng) < 0.2) x.data()[i] = background + static_cast<float>(uniform01(rng));
+        }
+        std::vector<std::uint8_t> y(static_cast<std::size_t>(batch));
+        for (auto& label : y) label = static_cast<std::uint8_t>(uniformIndex(rng, sizes.back()));
+        const std::string what = layout.toString() + ", batch " + std::to_string(batch) +
+                                 ", background " + std::to_string(background);
+        const float scale = 1.0f / static_cast<float>(batch);
+        ParallelContext parallel(2);
+
+        MlpWorkspace dense;
+        dense.sparseForward = false;
+        dense.sparseUpdate = false;
+        MlpWorkspace sparse;
+        const RowMatrix zDense = mlp.forward(w.data(), x, dense);
+        const RowMatrix zSparse = mlp.forward(w.data(), x, sparse);
+        EXPECT_FALSE(dense.sparse.describes(x)) << what;
+        ASSERT_EQ(sparse.sparse.describes(x), batch >= 64) << what;
+        EXPECT_LT((zSparse - zDense).cwiseAbs().maxCoeff(), 2e-5f * (1.0f + zDense.cwiseAbs().maxCoeff()))
+            << what;
+        EXPECT_TRUE((mlp.forward(w.data(), x, sparse, &parallel).array() == zSparse.array()).all())
+            << what << ", 2 threads";
+
+        auto step = [&](MlpWorkspace& ws, ParallelContext* threads, const float* from, float* to) {
+          std::atomic<bool> finite{true};
+          FusedSgd sgd;
+          sgd.lr = 0.5f;
+          sgd.decay = 0.99f;
+          sgd.next = to;
+          sgd.finite = &finite;
+          mlp.lossAndSgdUpdate(from, x, y, scale, sgd, ws, threads);
+          return finite.load();
+        };
+        Vector nextDense = Vector::Constant(w.size(), std::nanf(""));
+        ASSERT_TRUE(step(dense, &parallel, w.data(), nextDense.data())) << what;
+        // The sparse update alone, from the same (dense) forward pass and deltas.
+        MlpWorkspace updateOnly;
+        updateOnly.sparseForward = false;
+        Vector nextUpdateOnly = Vector::Constant(w.size(), std::nanf(""));
+        ASSERT_TRUE(step(updateOnly, &parallel, w.data(), nextUpdateOnly.data())) << what;
+        if (batch <= 64 && background == 0.0f) {
+          EXPECT_TRUE((nextUpdateOnly.array() == nextDense.array()).all()) << what;
+        } else {
+          EXPECT_LT((nextUpdateOnly - nextDense).cwiseAbs().maxCoeff(), 1e-6f) << what;
+        }
+        // Both sparse kernels: one step, against the dense step; thread counts; in place.
+        Vector next = Vector::Constant(w.size(), std::nanf(""));
+        ASSERT_TRUE(step(sparse, nullptr, w.data(), next.data())) << what;
+        EXPECT_LT((next - nextDense).cwiseAbs().maxCoeff(), 1e-6f) << what;
+        Vector next2 = Vector::Constant(w.size(), std::nanf(""));
+        ASSERT_TRUE(step(sparse, &parallel, w.data(), next2.data())) << what;
+        EXPECT_TRUE((next2.array() == next.array()).all()) << what << ", 2 threads";
+        Vector inPlace = w;
+        ASSERT_TRUE(step(sparse, &parallel, inPlace.data(), inPlace.data())) << what;
+        EXPECT_TRUE((inPlace.array() == next.array()).all()) << what << ", in place";
+
+        Vector broken = w;
+        broken[static_cast<Eigen::Index>(layout.layer(0).out * layout.layer(0).in - 1)] =
+            std::numeric_limits<float>::infinity();
+        EXPECT_FALSE(step(sparse, &parallel, broken.data(), next.data())) << what << ", infinite weight";
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace driftscope
