@@ -141,17 +141,23 @@ void smallBatchProduct(const Eigen::Ref<const RowMatrix>& x, const float* wb, Ei
   for (; j < n; ++j) inputRows.template operator()<1>(j);
 }
 
-// ---- The first layer over the nonzero inputs only (MNIST batches: ~19% of the pixels).
-// W is [units, inputs] row-major, so an input's weights are a strided column: each kernel
-// copies a tile of whole rows of W transposed (inputs x tile units, one kPacket-wide row
-// per input; ~50 KB at 784 inputs and one packet) and runs over the nonzeros from there.
-
+// ---- The first layer over the inputs off the background (SparseInput; MNIST: ~19% of
+// the pixels). W is [units, inputs] row-major, so an input's weights are a strided
+// column: the forward product copies W kPacket rows at a time transposed into
+// SparseInput::tiles (inputs x kPacket each, ~50 KB at 784 inputs) and runs over each
+// sample's entries from there; the update reads the same tiles and transposes the new
+// weights back (docs/benchmarks.md, session 7).
+// From 64 rows: with the threshold at 16 these kernels cost batch 16 17-23% (the
+// transpositions cost the same at any batch; batches 17-63 were not measured). At most a quarter of the entries off the background: a sparse
+// multiply-add costs ~3x a dense one inside Eigen's GEMM (three loads each), so at MNIST's
+// 19% the forward product is ~1.5x faster than the GEMM, and the break-even is near 30%
+// (Fashion-MNIST, ~50%, stays dense).
 constexpr Eigen::Index kSparseInputMinRows = 64;
-constexpr double kSparseInputMaxDensity = 0.5;
+constexpr double kSparseInputMaxDensity = 0.25;
 // Units per tile of the sparse update: one multiply-add chain per packet.
 constexpr int kSparseUpdateTilePackets = 4;
 // Multiply-add chains per sample in the sparse forward product (the k-th entry into chain
-// k % chains): enough to hide the FMA latency.
+// k % chains; 4 measured the same).
 constexpr int kSparseProductChains = 8;
 
 // kPacket packets transposed in registers (Eigen's ptranspose). GCC warns that a template

@@ -167,7 +167,7 @@ int gemmBlockCount(Eigen::Index rows, Eigen::Index cols, Eigen::Index inner);
 
 // Whether a batch of `rows` samples with `nonzeros` entries off the background (see
 // SparseInput) out of rows * inputs runs the first layer's products over those entries:
-// from 64 rows, at most half of the entries.
+// from 64 rows, at most a quarter of the entries (docs/benchmarks.md, session 7).
 bool usesSparseInput(Eigen::Index rows, Eigen::Index inputs, std::int64_t nonzeros);
 
 // Softmax of each row, computed stably (row max subtracted), in double then stored float.
