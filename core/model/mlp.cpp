@@ -839,9 +839,8 @@ void backward(const MlpLayout& layout, Activation activation, const float* param
           const Eigen::Index nr = byRows ? count : W.rows();
           const Eigen::Index c0 = byRows ? 0 : begin;
           const Eigen::Index nc = byRows ? W.cols() : count;
-          if (sparse) {  // whole rows
-            storeW(l, r0, nr, c0, nc, delta.middleCols(begin, count).transpose() * in, operands);
-          } else if (fused) {
+          // A sparse first layer (64 rows or more) takes the byRows branch: whole rows.
+          if (fused) {
             storeW(l, r0, nr, c0, nc, delta.transpose() * in.middleCols(begin, count), operands);
             backprop(next.middleCols(c0, nc), in.middleCols(c0, nc));
           } else if (B == 1) {
