@@ -4,7 +4,6 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
-#include <cstddef>
 #include <thread>
 
 #include "core/happens_before.h"
@@ -38,23 +37,6 @@ class ForkJoinBody {
   char m_joinTag = 0;
 };
 
-#ifdef DRIFTSCOPE_TSAN
-// After parallel_for returns, a oneTBB wait_node that lived on this thread's stack (in the
-// frames below arena.execute) may still carry a worker's last relaxed atomic store, made
-// just before the worker woke this thread through a futex TSan cannot see. Ordinary code
-// that later reuses those stack bytes then looks like a race with that store (seen in
-// pcaFromGram after the ring worker's Gram loop: docs/reliability.md, sessions 6 and 7).
-// An atomic store to every word of the stack just below this frame makes this thread
-// their last accessor as far as TSan knows (atomics never race with atomics); what the
-// region held is dead. TSan builds only: in others this function does not exist.
-[[gnu::noinline]] void reclaimStackBelow() {
-  constexpr std::size_t kBytes = 64 * 1024;
-  alignas(64) int words[kBytes / sizeof(int)];
-  for (int& w : words) __atomic_store_n(&w, 0, __ATOMIC_RELAXED);
-  asm volatile("" : : "r"(words) : "memory");
-}
-#endif
-
 }  // namespace
 
 struct ParallelContext::Impl {
@@ -81,9 +63,6 @@ void ParallelContext::forEach(int n, const std::function<void(int)>& fn) {
     oneapi::tbb::parallel_for(0, n, body);
     body.join();
   });
-#ifdef DRIFTSCOPE_TSAN
-  reclaimStackBelow();  // where execute's frames were
-#endif
 }
 
 int ParallelContext::hardwareThreads() {

@@ -148,10 +148,11 @@ void smallBatchProduct(const Eigen::Ref<const RowMatrix>& x, const float* wb, Ei
 // sample's entries from there; the update reads the same tiles and transposes the new
 // weights back (docs/benchmarks.md, session 7).
 // From 64 rows: with the threshold at 16 these kernels cost batch 16 17-23% (the
-// transpositions cost the same at any batch; batches 17-63 were not measured). At most a quarter of the entries off the background: a sparse
-// multiply-add costs ~3x a dense one inside Eigen's GEMM (three loads each), so at MNIST's
-// 19% the forward product is ~1.5x faster than the GEMM, and the break-even is near 30%
-// (Fashion-MNIST, ~50%, stays dense).
+// transpositions cost the same at any batch; batches 17-63 were not measured).
+// At most a quarter of the entries off the background: a sparse multiply-add costs ~3x a
+// dense one inside Eigen's GEMM (three loads each), so at MNIST's 19% the forward product
+// is ~1.5x faster than the GEMM, and the break-even is near 30% (Fashion-MNIST, ~50%,
+// stays dense).
 constexpr Eigen::Index kSparseInputMinRows = 64;
 constexpr double kSparseInputMaxDensity = 0.25;
 // Units per tile of the sparse update: one multiply-add chain per packet.
@@ -283,7 +284,8 @@ void listSparseInputByColumn(SparseInput& s, Eigen::Index K) {
   s.colValue.resize(n);
   s.colFill.assign(s.colStart.begin(), s.colStart.end() - 1);
   for (std::size_t b = 0; b < B; ++b) {
-    for (auto p = static_cast<std::size_t>(s.rowStart[b]); p < static_cast<std::size_t>(s.rowStart[b + 1]); ++p) {
+    for (auto p = static_cast<std::size_t>(s.rowStart[b]);
+         p < static_cast<std::size_t>(s.rowStart[b + 1]); ++p) {
       const auto q = static_cast<std::size_t>(s.colFill[static_cast<std::size_t>(s.rowIndex[p])]++);
       s.colIndex[q] = static_cast<int>(b);
       s.colValue[q] = s.rowValue[p];
@@ -298,8 +300,8 @@ void sizeTiles(SparseInput& s, Eigen::Index units, Eigen::Index K) {
 }
 
 // Tiles of rows [j0, j0 + count) of w (j0 a multiple of kPacket; `units` rows in all).
-void fillTiles(SparseInput& s, const float* w, Eigen::Index ldW, Eigen::Index K,
-               Eigen::Index units, Eigen::Index j0, Eigen::Index count) {
+void fillTiles(SparseInput& s, const float* w, Eigen::Index ldW, Eigen::Index K, Eigen::Index units,
+               Eigen::Index j0, Eigen::Index count) {
   for (Eigen::Index j = j0; j < j0 + count; j += kPacket) {
     const int n = static_cast<int>(std::min<Eigen::Index>(kPacket, units - j));
     transposeRowsIn(w, ldW, K, j, n, s.tiles.data() + j * K);
@@ -313,8 +315,8 @@ void fillTiles(SparseInput& s, const float* w, Eigen::Index ldW, Eigen::Index K,
 // chains over its entries in order (the k-th into chain k % chains, the first starting
 // from c times the row sums), summed pairwise in a fixed order. An entry's operations do
 // not depend on the block it falls in.
-void sparseInputProduct(const SparseInput& s, Eigen::Index K, Eigen::Index j0,
-                        Eigen::Index count, float* zb, Eigen::Index ldZ) {
+void sparseInputProduct(const SparseInput& s, Eigen::Index K, Eigen::Index j0, Eigen::Index count,
+                        float* zb, Eigen::Index ldZ) {
   const int* index = s.rowIndex.data();
   const float* value = s.rowValue.data();
   for (Eigen::Index j = 0; j < count; j += kPacket) {
@@ -325,10 +327,13 @@ void sparseInputProduct(const SparseInput& s, Eigen::Index K, Eigen::Index j0,
       Packet r[4] = {base, base, base, base};
       Eigen::Index i = 0;
       for (; i + 4 <= K; i += 4) {
-        for (int q = 0; q < 4; ++q) r[q] = ei::padd(r[q], ei::ploadu<Packet>(t + (i + q) * kPacket));
+        for (int q = 0; q < 4; ++q)
+          r[q] = ei::padd(r[q], ei::ploadu<Packet>(t + (i + q) * kPacket));
       }
-      for (int q = 0; i + q < K; ++q) r[q] = ei::padd(r[q], ei::ploadu<Packet>(t + (i + q) * kPacket));
-      base = ei::pmul(ei::pset1<Packet>(s.background), ei::padd(ei::padd(r[0], r[1]), ei::padd(r[2], r[3])));
+      for (int q = 0; i + q < K; ++q)
+        r[q] = ei::padd(r[q], ei::ploadu<Packet>(t + (i + q) * kPacket));
+      base = ei::pmul(ei::pset1<Packet>(s.background),
+                      ei::padd(ei::padd(r[0], r[1]), ei::padd(r[2], r[3])));
     }
     for (Eigen::Index b = 0; b < s.rows; ++b) {
       const int begin = s.rowStart[static_cast<std::size_t>(b)];
@@ -373,8 +378,7 @@ void sparseInputProduct(const SparseInput& s, Eigen::Index K, Eigen::Index j0,
 // tiles hold the old weights. False when an entry is not finite.
 template <int CT>
 Packet sparseUpdateTiles(SparseInput& s, const float* d, Eigen::Index ldD, float* next,
-                         Eigen::Index ldW, Eigen::Index K, Eigen::Index r, float decay,
-                         float lr) {
+                         Eigen::Index ldW, Eigen::Index K, Eigen::Index r, float decay, float lr) {
   float* t[CT];
   for (int c = 0; c < CT; ++c) t[c] = s.tiles.data() + (r + Eigen::Index{c} * kPacket) * K;
   const Packet decayv = ei::pset1<Packet>(decay);
@@ -385,7 +389,8 @@ Packet sparseUpdateTiles(SparseInput& s, const float* d, Eigen::Index ldD, float
   if (s.background != 0.0f) {
     for (Eigen::Index b = 0; b < s.rows; ++b) {
       for (int c = 0; c < CT; ++c) {
-        base[c] = ei::padd(base[c], ei::ploadu<Packet>(d + b * ldD + r + Eigen::Index{c} * kPacket));
+        base[c] =
+            ei::padd(base[c], ei::ploadu<Packet>(d + b * ldD + r + Eigen::Index{c} * kPacket));
       }
     }
     for (Packet& p : base) p = ei::pmul(ei::pset1<Packet>(s.background), p);
@@ -419,8 +424,8 @@ bool sparseInputUpdate(SparseInput& s, const float* d, Eigen::Index ldD, const f
   Packet check = ei::pset1<Packet>(0.0f);
   Eigen::Index r = r0;
   for (; r + wide <= r0 + nr; r += wide) {
-    check = ei::padd(check, sparseUpdateTiles<kSparseUpdateTilePackets>(s, d, ldD, next, ldW, K,
-                                                                        r, decay, lr));
+    check = ei::padd(
+        check, sparseUpdateTiles<kSparseUpdateTilePackets>(s, d, ldD, next, ldW, K, r, decay, lr));
   }
   for (; r + kPacket <= r0 + nr; r += kPacket) {
     check = ei::padd(check, sparseUpdateTiles<1>(s, d, ldD, next, ldW, K, r, decay, lr));
@@ -530,34 +535,34 @@ RowMatrix Mlp::forward(const float* params, const Eigen::Ref<const RowMatrix>& x
     if (sparse) sizeTiles(ws.sparse, W.rows(), W.cols());
     // z = in W^T + b, activation on hidden layers; block by block, while it is in cache.
     // Over the nonzero inputs: blocks of z's columns, each computed on its own.
-    forEachProductBlock(parallel, B, W.rows(), W.cols(),
-                        [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
-                          if (sparse) {
-                            auto zb = z.middleCols(begin, count);
-                            fillTiles(ws.sparse, W.data(), W.cols(), W.cols(), W.rows(), begin,
-                                      count);
-                            sparseInputProduct(ws.sparse, W.cols(), begin, count,
-                                               z.data() + begin, z.outerStride());
-                            zb.rowwise() += b.segment(begin, count).transpose();
-                            if (hidden) applyActivation(m_activation, zb);
-                          } else if (byRows) {
-                            auto zb = z.middleRows(begin, count);
-                            zb.noalias() = in.middleRows(begin, count) * W.transpose();
-                            zb.rowwise() += b.transpose();
-                            if (hidden) applyActivation(m_activation, zb);
-                          } else {
-                            auto zb = z.middleCols(begin, count);
-                            if (B <= kDotKernelMaxRows) {
-                              smallBatchProduct(in, W.data() + begin * W.cols(), W.cols(), count,
-                                                z.data() + begin, z.outerStride());
-                            } else {
-                              zb.noalias() = in * W.middleRows(begin, count).transpose();
-                            }
-                            zb.rowwise() += b.segment(begin, count).transpose();
-                            if (hidden) applyActivation(m_activation, zb);
-                          }
-                        },
-                        /*elementwise=*/sparse, sparse ? Split::kColumns : Split::kLarger);
+    forEachProductBlock(
+        parallel, B, W.rows(), W.cols(),
+        [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
+          if (sparse) {
+            auto zb = z.middleCols(begin, count);
+            fillTiles(ws.sparse, W.data(), W.cols(), W.cols(), W.rows(), begin, count);
+            sparseInputProduct(ws.sparse, W.cols(), begin, count, z.data() + begin,
+                               z.outerStride());
+            zb.rowwise() += b.segment(begin, count).transpose();
+            if (hidden) applyActivation(m_activation, zb);
+          } else if (byRows) {
+            auto zb = z.middleRows(begin, count);
+            zb.noalias() = in.middleRows(begin, count) * W.transpose();
+            zb.rowwise() += b.transpose();
+            if (hidden) applyActivation(m_activation, zb);
+          } else {
+            auto zb = z.middleCols(begin, count);
+            if (B <= kDotKernelMaxRows) {
+              smallBatchProduct(in, W.data() + begin * W.cols(), W.cols(), count, z.data() + begin,
+                                z.outerStride());
+            } else {
+              zb.noalias() = in * W.middleRows(begin, count).transpose();
+            }
+            zb.rowwise() += b.segment(begin, count).transpose();
+            if (hidden) applyActivation(m_activation, zb);
+          }
+        },
+        /*elementwise=*/sparse, sparse ? Split::kColumns : Split::kLarger);
     if (sparse) ws.sparse.tilesOf = params;
   }
   return ws.activations.back();
@@ -904,7 +909,8 @@ LossStats Mlp::lossAndGradient(const float* params, const Eigen::Ref<const RowMa
   };
   backward(
       m_layout, m_activation, params, x, ws, parallel, /*fuseInputGradient=*/false,
-      /*sparseInput=*/nullptr, [&](int l, Eigen::Index r0, Eigen::Index nr, Eigen::Index c0, Eigen::Index nc,
+      /*sparseInput=*/nullptr,
+      [&](int l, Eigen::Index r0, Eigen::Index nr, Eigen::Index c0, Eigen::Index nc,
           const auto& product, const GradientOperands& /*operands*/) {
         RowMatrixMap gW = m_layout.weights(grad, l);
         store(gW.block(r0, c0, nr, nc), product);
@@ -942,7 +948,8 @@ LossStats Mlp::lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowM
   }
   backward(
       m_layout, m_activation, params, x, ws, parallel, /*fuseInputGradient=*/fusedInputGradient,
-      sparseInput, [&](int l, Eigen::Index r0, Eigen::Index nr, Eigen::Index c0, Eigen::Index nc,
+      sparseInput,
+      [&](int l, Eigen::Index r0, Eigen::Index nr, Eigen::Index c0, Eigen::Index nc,
           const auto& product, const GradientOperands& operands) {
         RowMatrixMap nW = m_layout.weights(sgd.next, l);
         const ConstRowMatrixMap W = m_layout.weights(params, l);

@@ -34,11 +34,12 @@ Result<LossKind> parseLoss(const std::string& text);
 struct SparseInput {
   const float* data = nullptr;  // the batch described (nullptr: none)
   Eigen::Index rows = 0;
-  float background = 0.0f;  // c
-  std::vector<int> rowStart;  // sample b's entries: [rowStart[b], rowStart[b + 1])
-  std::vector<int> rowIndex;  // their inputs
+  float background = 0.0f;      // c
+  std::vector<int> rowStart;    // sample b's entries: [rowStart[b], rowStart[b + 1])
+  std::vector<int> rowIndex;    // their inputs
   std::vector<float> rowValue;  // x - c
-  std::vector<int> colStart;  // input i's entries (built by the update): [colStart[i], colStart[i + 1])
+  // Input i's entries (listed by the update): [colStart[i], colStart[i + 1]).
+  std::vector<int> colStart;
   std::vector<int> colIndex;  // their samples
   std::vector<float> colValue;
   std::vector<int> colFill;  // scratch of the by-input listing

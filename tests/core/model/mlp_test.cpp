@@ -297,9 +297,9 @@ TEST(Mlp, FusedSgdUpdateEqualsGradientStepAndFlagsNonFiniteWeights) {
 // weight still flagged. Widths leave partial tiles (13, 40 and 96 units; 30 inputs).
 TEST(Mlp, SparseInputKernelsMatchTheDenseOnes) {
   Rng rng(31);
-  for (const std::vector<int>& sizes : {std::vector<int>{784, 96, 80, 10},
-                                        std::vector<int>{30, 13, 40, 3},
-                                        std::vector<int>{100, 40, 5}}) {
+  for (const std::vector<int>& sizes :
+       {std::vector<int>{784, 96, 80, 10}, std::vector<int>{30, 13, 40, 3},
+        std::vector<int>{100, 40, 5}}) {
     const Mlp mlp(MlpLayout(sizes), Activation::kRelu, LossKind::kCrossEntropy);
     const MlpLayout& layout = mlp.layout();
     const Vector w = mlp.initialParams(9);
@@ -324,7 +324,8 @@ TEST(Mlp, SparseInputKernelsMatchTheDenseOnes) {
         const RowMatrix zSparse = mlp.forward(w.data(), x, sparse);
         EXPECT_FALSE(dense.sparse.describes(x)) << what;
         ASSERT_EQ(sparse.sparse.describes(x), batch >= 64) << what;
-        EXPECT_LT((zSparse - zDense).cwiseAbs().maxCoeff(), 2e-5f * (1.0f + zDense.cwiseAbs().maxCoeff()))
+        EXPECT_LT((zSparse - zDense).cwiseAbs().maxCoeff(),
+                  2e-5f * (1.0f + zDense.cwiseAbs().maxCoeff()))
             << what;
         EXPECT_TRUE((mlp.forward(w.data(), x, sparse, &parallel).array() == zSparse.array()).all())
             << what << ", 2 threads";
@@ -365,7 +366,8 @@ TEST(Mlp, SparseInputKernelsMatchTheDenseOnes) {
         Vector broken = w;
         broken[static_cast<Eigen::Index>(layout.layer(0).out * layout.layer(0).in - 1)] =
             std::numeric_limits<float>::infinity();
-        EXPECT_FALSE(step(sparse, &parallel, broken.data(), next.data())) << what << ", infinite weight";
+        EXPECT_FALSE(step(sparse, &parallel, broken.data(), next.data()))
+            << what << ", infinite weight";
       }
     }
   }
