@@ -4,6 +4,7 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <thread>
 
 #include "core/happens_before.h"
@@ -37,6 +38,27 @@ class ForkJoinBody {
   char m_joinTag = 0;
 };
 
+#ifdef DRIFTSCOPE_TSAN
+// oneTBB's parallel_for keeps its completion count (wait_context::m_ref_count, in a
+// wait_node on the calling thread's stack, in the frames below arena.execute) and workers
+// release it with an instrumented fetch_sub in oneTBB's header code; the caller reads it
+// with acquire inside libtbb, which TSan does not see. Without that edge, the workers' last
+// writes to the count look unordered with whatever the caller later puts in those stack
+// bytes (reported in pcaFromGram after a loop on the analysis thread: docs/reliability.md,
+// sessions 6 and 7). This acquires, for every word of the stack just below this frame,
+// the synchronisation object TSan keeps for it if there is one: the count's, among them
+// (elsewhere __tsan_acquire finds none and does nothing). That is the acquire oneTBB
+// really performs. TSan builds only.
+[[gnu::noinline]] void acquireLoopCompletion() {
+  constexpr std::uintptr_t kBytes = 32 * 1024;
+  char marker = 0;
+  const auto top = reinterpret_cast<std::uintptr_t>(&marker) & ~std::uintptr_t{7};
+  for (std::uintptr_t at = top - kBytes; at < top; at += 8) {
+    __tsan_acquire(reinterpret_cast<void*>(at));
+  }
+}
+#endif
+
 }  // namespace
 
 struct ParallelContext::Impl {
@@ -63,6 +85,9 @@ void ParallelContext::forEach(int n, const std::function<void(int)>& fn) {
     oneapi::tbb::parallel_for(0, n, body);
     body.join();
   });
+#ifdef DRIFTSCOPE_TSAN
+  acquireLoopCompletion();  // where execute's frames were
+#endif
 }
 
 int ParallelContext::hardwareThreads() {
