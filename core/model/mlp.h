@@ -26,11 +26,10 @@ Result<LossKind> parseLoss(const std::string& text);
 
 // A batch of inputs as background + sparse: the entries that differ from one background
 // value c (0, or the first sample's majority value if more of its entries equal it; NaN
-// never: it equals nothing), stored as x - c, by
-// sample (CSR) and by input (CSC), each list in increasing order. MNIST images are ~81%
-// blank pixels (0, or one negative value once standardized): the first layer's products
-// then run over the other entries only, plus c times a row or column sum (see Mlp::forward
-// and lossAndSgdUpdate).
+// never: it equals nothing), stored as x - c, by sample (CSR) and by input (CSC), each
+// list in increasing order. MNIST images are ~81% blank pixels (0, or one negative value
+// once standardized): the first layer's products then run over the other entries only,
+// plus c times a row or column sum (see Mlp::forward and lossAndSgdUpdate).
 struct SparseInput {
   const float* data = nullptr;  // the batch described (nullptr: none)
   Eigen::Index rows = 0;
@@ -58,9 +57,9 @@ struct MlpWorkspace {
   std::vector<RowMatrix> activations;  // a_0 = input copy not kept; a_l for l = 1..L
   std::vector<RowMatrix> deltas;
   SparseInput sparse;  // of the last input batch forward() saw, when sparse enough
-  // Whether the first layer's forward product and fused SGD update may skip zero inputs
-  // (when the batch is sparse enough: Mlp::usesSparseInput). Off: the dense kernels, which
-  // the tests compare them with.
+  // Whether the first layer's forward product and fused SGD update may skip the inputs at
+  // the background (when the batch is sparse enough: usesSparseInput). Off: the dense
+  // kernels, which the tests compare them with.
   bool sparseForward = true;
   bool sparseUpdate = true;
 };
@@ -105,8 +104,8 @@ class Mlp {
 
   // Output logits [batch, outputs] for inputs x [batch, inputs]. Up to 16 rows the products
   // are register-tiled dot products (no packing of the weights), above it Eigen's GEMM.
-  // The first layer's product runs over the nonzero inputs only when the batch is sparse
-  // enough (usesSparseInput; equal to the dense product up to rounding).
+  // The first layer's product runs over the inputs off the background only when the batch
+  // is sparse enough (usesSparseInput; equal to the dense product up to rounding).
   // Every matrix product is split into fixed blocks of output rows or columns
   // (gemmBlockCount: from the shape only); with `parallel` the blocks run on its threads,
   // without they run inline. Each block is an independent product (no reduction), so the
@@ -128,8 +127,9 @@ class Mlp {
 
   // lossAndGradient(..., kOverwrite) followed by next = decay * w - lr * grad, fused (see
   // FusedSgd); bit-identical for any thread count, like lossAndGradient. On a sparse batch
-  // the first layer's update sums over the nonzero inputs only, in the same order as the
-  // dense kernel (bit-identical to it up to batch 64, where that kernel is used).
+  // the first layer's update sums over the inputs off the background only, in the dense
+  // kernel's order: with a zero background bit-identical to it up to batch 64 (where that
+  // kernel is used), otherwise equal up to rounding.
   LossStats lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowMatrix>& x,
                              std::span<const std::uint8_t> labels, float scale, const FusedSgd& sgd,
                              MlpWorkspace& ws, ParallelContext* parallel = nullptr) const;
