@@ -265,9 +265,9 @@ void describeSparseInput(const Eigen::Ref<const RowMatrix>& x, SparseInput& s) {
       value[n] = row[i] - c;
       n += row[i] != c ? 1 : 0;
     }
+    if (!usesSparseInput(B, K, n)) return;  // too dense already: stop listing (n only grows)
   }
   s.rowStart[static_cast<std::size_t>(B)] = n;
-  if (!usesSparseInput(B, K, n)) return;
   s.background = c;
   s.data = x.data();
   s.rows = B;

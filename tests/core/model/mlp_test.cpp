@@ -324,6 +324,15 @@ TEST(Mlp, SparseInputKernelsMatchTheDenseOnes) {
         const RowMatrix zSparse = mlp.forward(w.data(), x, sparse);
         EXPECT_FALSE(dense.sparse.describes(x)) << what;
         ASSERT_EQ(sparse.sparse.describes(x), batch >= 64) << what;
+        {  // a dense batch keeps the dense kernels
+          MlpWorkspace ws;
+          RowMatrix full(x.rows(), x.cols());  // no value repeats: no background
+          for (Eigen::Index i = 0; i < full.size(); ++i) {
+            full.data()[i] = 1.0f + static_cast<float>(uniform01(rng));
+          }
+          mlp.forward(w.data(), full, ws);
+          EXPECT_FALSE(ws.sparse.describes(full)) << what << ", dense batch";
+        }
         EXPECT_LT((zSparse - zDense).cwiseAbs().maxCoeff(),
                   2e-5f * (1.0f + zDense.cwiseAbs().maxCoeff()))
             << what;
