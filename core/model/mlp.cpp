@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <numeric>
+#include <type_traits>
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -139,6 +141,63 @@ void smallBatchProduct(const Eigen::Ref<const RowMatrix>& x, const float* wb, Ei
     inputRows.template operator()<kDotTileWeights>(j);
   }
   for (; j < n; ++j) inputRows.template operator()<1>(j);
+}
+
+// ---- Dense products: Eigen's GEMM kernels (packing + gebp) with our cache blocking.
+// Eigen's own blocking (computeProductBlockingSizes) sizes its depth block kc from all
+// three sizes of a product, so a product cut into blocks may sum an entry differently
+// from the whole; the products were therefore cut into fixed blocks (gemmBlockCount),
+// even on one thread, and each block packed the batch-side operand again: 8 blocks of a
+// 1024 x 1024 layer ran at 0.6-0.9x of the whole product (docs/benchmarks.md, session 8).
+// Here kc depends on the depth alone (all of it up to kGemmMaxDepthBlock), so every entry
+// is summed over k in the same order whatever block it falls in, provided the blocks start
+// at multiples of kGemmAlign columns (whole micro-panels of mr rows in Eigen's transposed
+// problem: its narrower panels at a block's end sum in another order; the test
+// Mlp.DenseProductsMatchADoubleBackwardAndGiveTheSameBitsWholeOrSplit fails with 16).
+// So a product may be split by the thread count without changing a bit: one thread runs
+// it whole, two threads one block each (Blocks::kPerThread). Eigen computes a row-major
+// dst as dst^T = rhs^T lhs^T: the batch side (dst's rows) is packed once and stays in L2
+// (up to half of it, then in column panels), the weight side streams through in panels of
+// mr rows (mc = mr measured best here: whole 1024 x 1024 products at batch 64-256 ran
+// 1.1-1.25x faster than with Eigen's blocking, 1.1-1.3x faster than 8 blocks of it).
+using GemmTraits = ei::gebp_traits<float, float>;
+constexpr Eigen::Index kGemmMaxDepthBlock = 1024;
+constexpr Eigen::Index kGemmAlign = std::lcm(kBlockAlign, Eigen::Index{GemmTraits::mr});
+
+class GemmBlocking : public ei::level3_blocking<float, float> {
+ public:
+  GemmBlocking(Eigen::Index kc, Eigen::Index mc, Eigen::Index nc) {
+    m_kc = kc;
+    m_mc = mc;
+    m_nc = nc;
+  }
+};
+
+// Depth blocks of at most kGemmMaxDepthBlock, equal, rounded up to Eigen's peeling of 8.
+Eigen::Index gemmDepthBlock(Eigen::Index depth) {
+  const Eigen::Index blocks =
+      std::max<Eigen::Index>(1, (depth + kGemmMaxDepthBlock - 1) / kGemmMaxDepthBlock);
+  return ((depth + blocks - 1) / blocks + 7) / 8 * 8;
+}
+
+// dst += alpha * lhs * rhs: dst [rows, cols] row-major with leading dimension ldDst; lhs
+// [rows, depth] and rhs [depth, cols] stored in LhsOrder / RhsOrder (RowMajor: entry (i, k)
+// at p[i * ld + k]; ColMajor: at p[k * ld + i]).
+template <int LhsOrder, int RhsOrder>
+void gemmAccumulate(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth, const float* lhs,
+                    Eigen::Index ldLhs, const float* rhs, Eigen::Index ldRhs, float* dst,
+                    Eigen::Index ldDst, float alpha) {
+  if (rows == 0 || cols == 0 || depth == 0) return;
+  const Eigen::Index kc = gemmDepthBlock(depth);
+  const auto halfL2 = static_cast<Eigen::Index>(Eigen::l2CacheSize() / 2);
+  const Eigen::Index fit =
+      std::max<Eigen::Index>(GemmTraits::nr, halfL2 / (kc * Eigen::Index{sizeof(float)}) /
+                                                 GemmTraits::nr * GemmTraits::nr);
+  GemmBlocking blocking(kc, GemmTraits::mr, std::min(rows, fit));
+  ei::general_matrix_matrix_product<Eigen::Index, float, LhsOrder, false, float, RhsOrder, false,
+                                    Eigen::RowMajor, 1>::run(rows, cols, depth, lhs, ldLhs, rhs,
+                                                             ldRhs, dst, 1, ldDst, alpha, blocking,
+                                                             nullptr);
 }
 
 // ---- The first layer over the inputs off the background (SparseInput; MNIST: ~19% of
@@ -461,24 +520,35 @@ void applyActivation(Activation a, Block&& z) {
   }
 }
 
-// Calls f(byRows, begin, count) for the fixed blocks of a rows x cols product (inner
-// dimension `inner`), split along its larger dimension; on `parallel` if given.
-// elementwise: every output element is computed on its own whatever the blocks (an outer
-// product, inner == 1), so the split may depend on the threads without changing a bit: one
-// block without a second thread (splitting it only cost time there).
+// Calls f(byRows, begin, count) for the blocks of a rows x cols product (inner dimension
+// `inner`), split along its larger dimension; on `parallel` if given.
+// blocks: kFixed: gemmBlockCount blocks whatever the threads. Otherwise every output
+// element is computed on its own whatever the blocks, so the split may depend on the
+// threads without changing a bit: one block without a second thread (splitting it only
+// cost time there); kAny (outer products, inner == 1; the sparse first layer):
+// gemmBlockCount blocks on several threads; kPerThread (gemmAccumulate, which packs the
+// batch side again for every block): at most kGemmBlocksPerThread per thread.
 // split: along the larger dimension, or along the rows or the columns whatever the shape.
 enum class Split { kLarger, kRows, kColumns };
+enum class Blocks { kFixed, kAny, kPerThread };
+constexpr int kGemmBlocksPerThread = 1;
 template <typename F>
 void forEachProductBlock(ParallelContext* parallel, Eigen::Index rows, Eigen::Index cols,
-                         Eigen::Index inner, const F& f, bool elementwise = false,
+                         Eigen::Index inner, const F& f, Blocks blocks = Blocks::kFixed,
                          Split split = Split::kLarger) {
   const bool byRows = split == Split::kRows || (split == Split::kLarger && rows > cols);
   const Eigen::Index n = byRows ? rows : cols;
   const bool serial = parallel == nullptr || parallel->threads() == 1;
-  const int parts = (elementwise && serial) ? 1 : gemmBlockCount(rows, cols, inner);
+  int parts = gemmBlockCount(rows, cols, inner);
+  if (blocks != Blocks::kFixed && serial) parts = 1;
+  if (blocks == Blocks::kPerThread && !serial) {
+    parts = std::min(parts, parallel->threads() * kGemmBlocksPerThread);
+  }
+  // Columns at multiples of kGemmAlign (gemmAccumulate's micro-panels), rows of kBlockAlign.
+  const Eigen::Index align = byRows ? kBlockAlign : kGemmAlign;
   auto edge = [&](int p) -> Eigen::Index {
     if (p >= parts) return n;
-    return std::min(n, (n * p / parts + kBlockAlign / 2) / kBlockAlign * kBlockAlign);
+    return std::min(n, (n * p / parts + align / 2) / align * align);
   };
   auto run = [&](int p) {
     const Eigen::Index begin = edge(p);
@@ -547,7 +617,10 @@ RowMatrix Mlp::forward(const float* params, const Eigen::Ref<const RowMatrix>& x
             if (hidden) applyActivation(m_activation, zb);
           } else if (byRows) {
             auto zb = z.middleRows(begin, count);
-            zb.noalias() = in.middleRows(begin, count) * W.transpose();
+            zb.setZero();
+            gemmAccumulate<Eigen::RowMajor, Eigen::ColMajor>(
+                count, W.rows(), W.cols(), in.data() + begin * in.outerStride(), in.outerStride(),
+                W.data(), W.cols(), zb.data(), z.outerStride(), 1.0f);
             zb.rowwise() += b.transpose();
             if (hidden) applyActivation(m_activation, zb);
           } else {
@@ -556,13 +629,19 @@ RowMatrix Mlp::forward(const float* params, const Eigen::Ref<const RowMatrix>& x
               smallBatchProduct(in, W.data() + begin * W.cols(), W.cols(), count, z.data() + begin,
                                 z.outerStride());
             } else {
-              zb.noalias() = in * W.middleRows(begin, count).transpose();
+              zb.setZero();
+              gemmAccumulate<Eigen::RowMajor, Eigen::ColMajor>(
+                  B, count, W.cols(), in.data(), in.outerStride(), W.data() + begin * W.cols(),
+                  W.cols(), zb.data(), z.outerStride(), 1.0f);
             }
             zb.rowwise() += b.segment(begin, count).transpose();
             if (hidden) applyActivation(m_activation, zb);
           }
         },
-        /*elementwise=*/sparse, sparse ? Split::kColumns : Split::kLarger);
+        sparse                  ? Blocks::kAny
+        : B > kDotKernelMaxRows ? Blocks::kPerThread
+                                : Blocks::kFixed,
+        sparse ? Split::kColumns : Split::kLarger);
     if (sparse) ws.sparse.tilesOf = params;
   }
   return ws.activations.back();
@@ -622,6 +701,25 @@ struct GradientOperands {
   // nonzeros, by input.
   SparseInput* sparse = nullptr;
 };
+
+// Rows [r0, r0 + nr) x columns [c0, c0 + nc) of a weight gradient delta^T in (B >= 2), as
+// the product the weight stores add into their destination (addTo: dst += alpha * block,
+// gemmAccumulate).
+struct WeightGradientBlock {
+  const RowMatrix& delta;                 // [B, rows of W]
+  const Eigen::Ref<const RowMatrix>& in;  // [B, cols of W]
+  Eigen::Index r0, nr, c0, nc;
+
+  template <typename Dst>
+  void addTo(Dst&& dst, float alpha) const {
+    gemmAccumulate<Eigen::ColMajor, Eigen::RowMajor>(
+        nr, nc, delta.rows(), delta.data() + r0, delta.outerStride(), in.data() + c0,
+        in.outerStride(), dst.data(), dst.outerStride(), alpha);
+  }
+};
+
+template <typename T>
+constexpr bool kIsWeightGradientBlock = std::is_same_v<std::decay_t<T>, WeightGradientBlock>;
 
 // Batches up to 64: the fused update of a weight block runs as one pass of a
 // register-tiled kernel (below) instead of three passes over the block (Eigen's copy, GEMM
@@ -779,19 +877,21 @@ bool fusedBlockUpdate(const GradientOperands& ops, const float* w, float* next,
 }
 
 // Backward pass shared by lossAndGradient and lossAndSgdUpdate: for every layer (last to
-// first) calls storeW(l, row0, rows, col0, cols, product, operands) for the fixed blocks
-// of the weight gradient (product = that block of delta^T a, an Eigen expression; operands:
-// delta and a themselves) and
+// first) calls storeW(l, row0, rows, col0, cols, product, operands) for the blocks of the
+// weight gradient (product = that block of delta^T a: an Eigen outer-product expression
+// for one sample, else a WeightGradientBlock; operands: delta and a themselves) and
 // storeB(l, colsum) for the bias gradient; propagates delta through W and the activation
 // derivative. fuseInputGradient: on layers after the first, storeW also writes the input
 // gradient of its block (operands.inputGradient; blocks of whole columns of W).
 // sparseInput (x's nonzeros, listed by input): the first layer's blocks are whole rows of
-// W and carry it in operands.sparse.
+// W and carry it in operands.sparse. gemmWeightGradient: storeW computes the product with
+// WeightGradientBlock::addTo (split-invariant: one block on one thread); otherwise (the
+// fused kernel of small batches) the blocks are fixed by the shape.
 template <typename StoreW, typename StoreB>
 void backward(const MlpLayout& layout, Activation activation, const float* params,
               const Eigen::Ref<const RowMatrix>& x, MlpWorkspace& ws, ParallelContext* parallel,
-              bool fuseInputGradient, SparseInput* sparseInput, const StoreW& storeW,
-              const StoreB& storeB) {
+              bool fuseInputGradient, SparseInput* sparseInput, bool gemmWeightGradient,
+              const StoreW& storeW, const StoreB& storeB) {
   const int L = layout.numLayers();
   RowMatrix& delta = ws.deltas[0];
   RowMatrix& next = ws.deltas[1];
@@ -816,18 +916,26 @@ void backward(const MlpLayout& layout, Activation activation, const float* param
     if (l > 0 && !fused) {
       // next = (delta W) * f'(a), block by block, from the weights before the update
       // (lossAndSgdUpdate may update them in place).
-      forEachProductBlock(parallel, B, W.cols(), W.rows(),
-                          [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
-                            if (byRows) {
-                              auto nb = next.middleRows(begin, count);
-                              nb.noalias() = delta.middleRows(begin, count) * W;
-                              backprop(nb, in.middleRows(begin, count));
-                            } else {
-                              auto nb = next.middleCols(begin, count);
-                              nb.noalias() = delta * W.middleCols(begin, count);
-                              backprop(nb, in.middleCols(begin, count));
-                            }
-                          });
+      forEachProductBlock(
+          parallel, B, W.cols(), W.rows(),
+          [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
+            if (byRows) {
+              auto nb = next.middleRows(begin, count);
+              nb.setZero();
+              gemmAccumulate<Eigen::RowMajor, Eigen::RowMajor>(
+                  count, W.cols(), W.rows(), delta.data() + begin * delta.outerStride(),
+                  delta.outerStride(), W.data(), W.cols(), nb.data(), next.outerStride(), 1.0f);
+              backprop(nb, in.middleRows(begin, count));
+            } else {
+              auto nb = next.middleCols(begin, count);
+              nb.setZero();
+              gemmAccumulate<Eigen::RowMajor, Eigen::RowMajor>(
+                  B, count, W.rows(), delta.data(), delta.outerStride(), W.data() + begin, W.cols(),
+                  nb.data(), next.outerStride(), 1.0f);
+              backprop(nb, in.middleCols(begin, count));
+            }
+          },
+          Blocks::kPerThread);
     }
     // Weight gradient delta^T in: blocks of rows (output units) or columns (inputs). One
     // sample: an outer product with compile-time inner size 1, written directly (Eigen's
@@ -856,14 +964,13 @@ void backward(const MlpLayout& layout, Activation activation, const float* param
                      delta.row(0).segment(r, n).transpose() * in.row(0).segment(c0, nc),
                      operands);
             }
-          } else if (byRows) {
-            storeW(l, r0, nr, c0, nc, delta.middleCols(begin, count).transpose() * in, operands);
           } else {
-            storeW(l, r0, nr, c0, nc, delta.transpose() * in.middleCols(begin, count),
-                   operands);
+            storeW(l, r0, nr, c0, nc, WeightGradientBlock{delta, in, r0, nr, c0, nc}, operands);
           }
         },
-        /*elementwise=*/B == 1 || fused || sparse,
+        B == 1 || fused || sparse ? Blocks::kAny
+        : gemmWeightGradient      ? Blocks::kPerThread
+                                  : Blocks::kFixed,
         sparse ? Split::kRows : (fused ? Split::kColumns : Split::kLarger));
     storeB(l, delta.colwise().sum().transpose());
     if (l == 0) break;
@@ -901,7 +1008,10 @@ LossStats Mlp::lossAndGradient(const float* params, const Eigen::Ref<const RowMa
   const LossStats stats = startBackward(params, x, labels, scale, ws, parallel);
   const bool overwrite = mode == GradientMode::kOverwrite;
   auto store = [overwrite](auto&& dst, const auto& product) {
-    if (overwrite) {
+    if constexpr (kIsWeightGradientBlock<decltype(product)>) {
+      if (overwrite) dst.setZero();
+      product.addTo(dst, 1.0f);
+    } else if (overwrite) {
       dst.noalias() = product;
     } else {
       dst.noalias() += product;
@@ -909,7 +1019,7 @@ LossStats Mlp::lossAndGradient(const float* params, const Eigen::Ref<const RowMa
   };
   backward(
       m_layout, m_activation, params, x, ws, parallel, /*fuseInputGradient=*/false,
-      /*sparseInput=*/nullptr,
+      /*sparseInput=*/nullptr, /*gemmWeightGradient=*/true,
       [&](int l, Eigen::Index r0, Eigen::Index nr, Eigen::Index c0, Eigen::Index nc,
           const auto& product, const GradientOperands& /*operands*/) {
         RowMatrixMap gW = m_layout.weights(grad, l);
@@ -931,8 +1041,12 @@ LossStats Mlp::lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowM
   const bool fusedInputGradient = x.rows() <= kFusedInputGradientMaxBatch;
   // next = decay * w - lr * grad, then the NaN/Inf check of the block while it is in cache.
   auto update = [&](auto&& nb, const auto& wb, const auto& product) {
-    nb = decay * wb;
-    nb.noalias() -= lr * product;
+    if (decay != 1.0f || nb.data() != wb.data()) nb = decay * wb;  // else in place already
+    if constexpr (kIsWeightGradientBlock<decltype(product)>) {
+      product.addTo(nb, -lr);
+    } else {
+      nb.noalias() -= lr * product;
+    }
     if (!std::isfinite((nb - nb).sum())) sgd.finite->store(false, std::memory_order_relaxed);
   };
   SparseInput* sparseInput = nullptr;
@@ -948,7 +1062,7 @@ LossStats Mlp::lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowM
   }
   backward(
       m_layout, m_activation, params, x, ws, parallel, /*fuseInputGradient=*/fusedInputGradient,
-      sparseInput,
+      sparseInput, /*gemmWeightGradient=*/!fusedKernel,
       [&](int l, Eigen::Index r0, Eigen::Index nr, Eigen::Index c0, Eigen::Index nc,
           const auto& product, const GradientOperands& operands) {
         RowMatrixMap nW = m_layout.weights(sgd.next, l);

@@ -106,10 +106,12 @@ class Mlp {
   // are register-tiled dot products (no packing of the weights), above it Eigen's GEMM.
   // The first layer's product runs over the inputs off the background only when the batch
   // is sparse enough (usesSparseInput; equal to the dense product up to rounding).
-  // Every matrix product is split into fixed blocks of output rows or columns
-  // (gemmBlockCount: from the shape only); with `parallel` the blocks run on its threads,
-  // without they run inline. Each block is an independent product (no reduction), so the
-  // result is bit-identical with any thread count or without a context.
+  // With `parallel` a matrix product is split into blocks of output rows or columns that
+  // run on its threads (gemmBlockCount: from the shape; GEMMs: at most one per thread),
+  // without it the products run inline (GEMMs whole, the register-tiled ones in the same
+  // fixed blocks). Each block is an independent product (no reduction) whose entries are
+  // summed the same way whatever the blocks, so the result is bit-identical with any thread
+  // count or without a context.
   RowMatrix forward(const float* params, const Eigen::Ref<const RowMatrix>& x, MlpWorkspace& ws,
                     ParallelContext* parallel = nullptr) const;
 

@@ -150,6 +150,89 @@ TEST(Mlp, ForwardOfSmallAndLargeBatchesMatchesADoubleReference) {
   EXPECT_GT(gemmBlockCount(16, 1000, 784), 1) << "the 16-row product of the large layer is split";
 }
 
+// The dense products of batches above 16 (Eigen's GEMM kernels with a depth block fixed
+// by the depth alone): the gradient against a double-precision backward pass, and the
+// same bits whole (no context) as split over 2 threads, for the gradient, the logits and
+// the fused SGD step. Widths leave column blocks that end inside Eigen's micro-panels
+// (1000 and 1100 are not multiples of 48) and a depth above 1024 (two depth blocks);
+// batch 40 also runs the fused update kernel, 100 and 300 the GEMM update.
+TEST(Mlp, DenseProductsMatchADoubleBackwardAndGiveTheSameBitsWholeOrSplit) {
+  Rng rng(41);
+  const Mlp mlp(MlpLayout({1100, 1000, 130, 10}), Activation::kRelu, LossKind::kCrossEntropy);
+  const MlpLayout& layout = mlp.layout();
+  const Vector w = mlp.initialParams(6);
+  for (int batch : {40, 100, 300}) {
+    RowMatrix x(batch, 1100);
+    for (Eigen::Index i = 0; i < x.size(); ++i)
+      x.data()[i] = static_cast<float>(standardNormal(rng));
+    std::vector<std::uint8_t> y(static_cast<std::size_t>(batch));
+    for (auto& label : y) label = static_cast<std::uint8_t>(uniformIndex(rng, 10));
+    const float scale = 1.0f / static_cast<float>(batch);
+    const std::string what = "batch " + std::to_string(batch);
+
+    // Double-precision reference: forward, softmax - onehot, backward.
+    std::vector<RowMatrixD> acts{x.cast<double>()};
+    for (int l = 0; l < layout.numLayers(); ++l) {
+      RowMatrixD z = acts.back() * layout.weights(w.data(), l).cast<double>().transpose();
+      z.rowwise() += layout.bias(w.data(), l).cast<double>().transpose();
+      if (l + 1 < layout.numLayers()) z = z.cwiseMax(0.0);
+      acts.push_back(z);
+    }
+    RowMatrixD delta = acts.back();
+    for (Eigen::Index i = 0; i < delta.rows(); ++i) {
+      delta.row(i) = (delta.row(i).array() - delta.row(i).maxCoeff()).exp();
+      delta.row(i) /= delta.row(i).sum();
+      delta(i, y[static_cast<std::size_t>(i)]) -= 1.0;
+    }
+    delta *= scale;
+    Eigen::VectorXd expected(w.size());
+    for (int l = layout.numLayers() - 1; l >= 0; --l) {
+      const LayerSlice& s = layout.layer(l);
+      Eigen::Map<RowMatrixD>(expected.data() + s.wOffset, s.out, s.in) =
+          delta.transpose() * acts[static_cast<std::size_t>(l)];
+      expected.segment(s.bOffset, s.out) = delta.colwise().sum().transpose();
+      if (l == 0) break;
+      delta = (delta * layout.weights(w.data(), l).cast<double>()).array() *
+              (acts[static_cast<std::size_t>(l)].array() > 0.0).cast<double>();
+    }
+
+    MlpWorkspace ws;
+    Vector whole(w.size());
+    const LossStats a = mlp.lossAndGradient(w.data(), x, y, whole.data(), scale, ws, nullptr,
+                                            GradientMode::kOverwrite);
+    EXPECT_LT((whole.cast<double>() - expected).cwiseAbs().maxCoeff(),
+              2e-4 * expected.cwiseAbs().maxCoeff())
+        << what;
+    ParallelContext parallel(2);
+    Vector split(w.size());
+    const LossStats b = mlp.lossAndGradient(w.data(), x, y, split.data(), scale, ws, &parallel,
+                                            GradientMode::kOverwrite);
+    EXPECT_EQ(a.lossSum, b.lossSum) << what;
+    EXPECT_TRUE((whole.array() == split.array()).all()) << what << ", gradient";
+    const RowMatrix logits = mlp.forward(w.data(), x, ws);
+    EXPECT_TRUE((logits.array() == mlp.forward(w.data(), x, ws, &parallel).array()).all()) << what;
+
+    std::atomic<bool> finite{true};
+    FusedSgd sgd;
+    sgd.lr = 0.1f;
+    sgd.decay = 1.0f;
+    sgd.finite = &finite;
+    Vector nextWhole = w;
+    Vector nextSplit = w;
+    sgd.next = nextWhole.data();
+    mlp.lossAndSgdUpdate(nextWhole.data(), x, y, scale, sgd, ws, nullptr);
+    sgd.next = nextSplit.data();
+    mlp.lossAndSgdUpdate(nextSplit.data(), x, y, scale, sgd, ws, &parallel);
+    EXPECT_TRUE(finite.load()) << what;
+    EXPECT_TRUE((nextWhole.array() == nextSplit.array()).all()) << what << ", SGD step";
+    EXPECT_LT((nextWhole - (w - 0.1f * whole)).cwiseAbs().maxCoeff(), 1e-6f) << what;
+  }
+  // On 2 threads these products are cut into column blocks (their larger dimension).
+  EXPECT_GT(gemmBlockCount(40, 1000, 1100), 1) << "forward of the first layer";
+  EXPECT_GT(gemmBlockCount(100, 1000, 130), 1) << "input gradient of the second layer";
+  EXPECT_GT(gemmBlockCount(1000, 1100, 300), 1) << "weight gradient of the first layer";
+}
+
 TEST(Mlp, ForwardMatchesHandComputedValues) {
   // 2-2-2 network, ReLU. W1 = [[1, -1], [0.5, 2]], b1 = [0, -1];
   // W2 = [[1, 1], [-1, 0.5]], b2 = [0.25, 0].
