@@ -544,8 +544,9 @@ void forEachProductBlock(ParallelContext* parallel, Eigen::Index rows, Eigen::In
   if (blocks == Blocks::kPerThread && !serial) {
     parts = std::min(parts, parallel->threads() * kGemmBlocksPerThread);
   }
-  // Columns at multiples of kGemmAlign (gemmAccumulate's micro-panels), rows of kBlockAlign.
-  const Eigen::Index align = byRows ? kBlockAlign : kGemmAlign;
+  // A GEMM's columns at multiples of kGemmAlign (gemmAccumulate's micro-panels), all other
+  // edges at multiples of kBlockAlign.
+  const Eigen::Index align = !byRows && blocks == Blocks::kPerThread ? kGemmAlign : kBlockAlign;
   auto edge = [&](int p) -> Eigen::Index {
     if (p >= parts) return n;
     return std::min(n, (n * p / parts + align / 2) / align * align);
