@@ -611,9 +611,12 @@ RowMatrix Mlp::forward(const float* params, const Eigen::Ref<const RowMatrix>& x
         [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
           if (sparse) {
             auto zb = z.middleCols(begin, count);
-            fillTiles(ws.sparse, W.data(), W.cols(), W.cols(), W.rows(), begin, count);
-            sparseInputProduct(ws.sparse, W.cols(), begin, count, z.data() + begin,
-                               z.outerStride());
+            // Tile by tile: each is transposed and used while it is in cache.
+            for (Eigen::Index j = begin; j < begin + count; j += kPacket) {
+              const Eigen::Index n = std::min<Eigen::Index>(kPacket, begin + count - j);
+              fillTiles(ws.sparse, W.data(), W.cols(), W.cols(), W.rows(), j, n);
+              sparseInputProduct(ws.sparse, W.cols(), j, n, z.data() + j, z.outerStride());
+            }
             zb.rowwise() += b.segment(begin, count).transpose();
             if (hidden) applyActivation(m_activation, zb);
           } else if (byRows) {
