@@ -148,7 +148,8 @@ void smallBatchProduct(const Eigen::Ref<const RowMatrix>& x, const float* wb, Ei
 // three sizes of a product, so a product cut into blocks may sum an entry differently
 // from the whole; the products were therefore cut into fixed blocks (gemmBlockCount),
 // even on one thread, and each block packed the batch-side operand again: 8 blocks of a
-// 1024 x 1024 layer ran at 0.6-0.9x of the whole product (docs/benchmarks.md, session 8).
+// 1024 x 1024 layer ran at 0.75-0.97x of the whole product with the blocking below, of a
+// 784 x 128 layer at 0.6x (docs/benchmarks.md, session 8).
 // Here kc depends on the depth alone (all of it up to kGemmMaxDepthBlock), so every entry
 // is summed over k in the same order whatever block it falls in, provided the blocks start
 // at multiples of kGemmAlign columns (whole micro-panels of mr rows in Eigen's transposed
@@ -897,8 +898,9 @@ bool fusedBlockUpdate(const GradientOperands& ops, const float* w, float* next,
 
 // Backward pass shared by lossAndGradient and lossAndSgdUpdate: for every layer (last to
 // first) calls storeW(l, row0, rows, col0, cols, product, operands) for the blocks of the
-// weight gradient (product = that block of delta^T a: an Eigen outer-product expression
-// for one sample, else a WeightGradientBlock; operands: delta and a themselves) and
+// weight gradient (product = that block of delta^T a: a WeightGradientBlock from two
+// samples on, unless the input gradient is fused, else an Eigen expression; operands:
+// delta and a themselves) and
 // storeB(l, colsum) for the bias gradient; propagates delta through W and the activation
 // derivative. fuseInputGradient: on layers after the first, storeW also writes the input
 // gradient of its block (operands.inputGradient; blocks of whole columns of W).
