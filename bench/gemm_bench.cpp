@@ -10,8 +10,10 @@
 // layers is ~6·P·B FLOPs, the count BM_TrainEpoch uses, so `samples/s` here is the rate
 // training would reach if it did nothing but these GEMMs at this speed.
 //
-//  BM_StepGemms/<shape>/batch:<B>/impl:0   Eigen 3.4 (single thread, -march=native), the
-//                                          code path the trainer uses.
+//  BM_StepGemms/<shape>/batch:<B>/impl:0   Eigen 3.4 (single thread, -march=native) with
+//                                          its own blocking; the trainer runs the same
+//                                          kernels with its own (gemmAccumulate in
+//                                          core/model/mlp.cpp, session 8).
 //  BM_StepGemms/<shape>/batch:<B>/impl:1   OpenBLAS sgemm_ (Debian's serial build,
 //                                          linked by path), when built with
 //                                          DRIFTSCOPE_BENCH_OPENBLAS.

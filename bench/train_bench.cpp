@@ -165,6 +165,7 @@ void registerAll() {
 
 void registerAnalysisBenchmarks();  // bench/analysis_bench.cpp
 void registerGemmBenchmarks();      // bench/gemm_bench.cpp
+void registerFirstLayerBenchmarks();  // bench/first_layer_bench.cpp
 
 }  // namespace driftscope
 
@@ -173,6 +174,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   driftscope::registerAll();
   driftscope::registerGemmBenchmarks();
+  driftscope::registerFirstLayerBenchmarks();
   driftscope::registerAnalysisBenchmarks();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
