@@ -432,7 +432,9 @@ void sparseInputProduct(const SparseInput& s, Eigen::Index K, Eigen::Index j0, E
 // g(r, i) = sum_b d(b, r) x(b, i) = c * sum_b d(b, r) + sum_b d(b, r) (x(b, i) - c), the
 // last sum over the samples with x(b, i) != c in increasing order. With c = 0 that is
 // updateTile's arithmetic with the zero terms left out, which only add +-0 to the sum: the
-// same bits as the dense kernel. CT tiles at a time (one multiply-add chain each), from
+// same bits as the dense kernel where pmadd is a fused multiply-add (builds for CPUs with
+// FMA; in a portable build the scalar edges' std::fma falls on other entries here than
+// there, and those differ in the last bit). CT tiles at a time (one multiply-add chain each), from
 // s.tiles (w transposed), updated there and transposed out; the rows after the last whole
 // tile entry by entry from w (std::fma, as scalarUpdateEntry). In place is safe: the
 // tiles hold the old weights. False when an entry is not finite.

@@ -131,7 +131,8 @@ class Mlp {
   // FusedSgd); bit-identical for any thread count, like lossAndGradient. On a sparse batch
   // the first layer's update sums over the inputs off the background only, in the dense
   // kernel's order: with a zero background bit-identical to it up to batch 64 (where that
-  // kernel is used), otherwise equal up to rounding.
+  // kernel is used) on CPUs with FMA (else the two kernels' scalar edges, std::fma, fall on
+  // different entries), otherwise equal up to rounding.
   LossStats lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowMatrix>& x,
                              std::span<const std::uint8_t> labels, float scale, const FusedSgd& sgd,
                              MlpWorkspace& ws, ParallelContext* parallel = nullptr) const;
