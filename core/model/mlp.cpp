@@ -1,8 +1,10 @@
 #include "core/model/mlp.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cmath>
+#include <cstdint>
 #include <numeric>
 #include <type_traits>
 
@@ -271,7 +273,6 @@ void transposeRowsOut(const float* t, Eigen::Index K, float* next, Eigen::Index 
 // vote) if more of that row's entries equal it.
 void describeSparseInput(const Eigen::Ref<const RowMatrix>& x, SparseInput& s) {
   s.data = nullptr;
-  s.tilesOf = nullptr;
   const Eigen::Index B = x.rows();
   const Eigen::Index K = x.cols();
   if (B < kSparseInputMinRows || K == 0) return;
@@ -367,6 +368,24 @@ void fillTiles(SparseInput& s, const float* w, Eigen::Index ldW, Eigen::Index K,
     transposeRowsIn(w, ldW, K, j, n, s.tiles.data() + j * K);
   }
 }
+
+#ifndef NDEBUG
+// Whether the tile of rows [j, j + kPacket) holds w's rows bit for bit (checks the reuse of
+// the tiles across steps in builds with assertions: the tests').
+bool tileHolds(const SparseInput& s, const float* w, Eigen::Index ldW, Eigen::Index K,
+               Eigen::Index j) {
+  const float* t = s.tiles.data() + j * K;
+  for (Eigen::Index i = 0; i < K; ++i) {
+    for (int q = 0; q < kPacket; ++q) {
+      if (std::bit_cast<std::uint32_t>(t[i * kPacket + q]) !=
+          std::bit_cast<std::uint32_t>(w[(j + q) * ldW + i])) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+#endif
 
 // zb = x * wb^T = c * (row sums of wb) + (x - c) * wb^T over the entries off c, for wb =
 // rows [j0, j0 + count) of the first layer's weights (s.tiles), zb [B, count] with
@@ -587,6 +606,12 @@ int gemmBlockCount(Eigen::Index rows, Eigen::Index cols, Eigen::Index inner) {
 
 RowMatrix Mlp::forward(const float* params, const Eigen::Ref<const RowMatrix>& x, MlpWorkspace& ws,
                        ParallelContext* parallel) const {
+  return forwardPass(params, x, ws, parallel, /*reuseTiles=*/false);
+}
+
+const RowMatrix& Mlp::forwardPass(const float* params, const Eigen::Ref<const RowMatrix>& x,
+                                  MlpWorkspace& ws, ParallelContext* parallel,
+                                  bool reuseTiles) const {
   const int L = m_layout.numLayers();
   ws.activations.resize(static_cast<std::size_t>(L));
   const Eigen::Index B = x.rows();
@@ -606,6 +631,9 @@ RowMatrix Mlp::forward(const float* params, const Eigen::Ref<const RowMatrix>& x
       }
     }
     const bool sparse = l == 0 && ws.sparseForward && ws.sparse.describes(x);
+    // The whole tiles the last update left (MlpWorkspace::keepTiles); a last partial tile
+    // (units not a multiple of kPacket) is always filled again: the update does not write it.
+    const bool reuse = sparse && reuseTiles && ws.sparse.tilesOf == params;
     if (sparse) sizeTiles(ws.sparse, W.rows(), W.cols());
     // z = in W^T + b, activation on hidden layers; block by block, while it is in cache.
     // Over the nonzero inputs: blocks of z's columns, each computed on its own.
@@ -617,7 +645,12 @@ RowMatrix Mlp::forward(const float* params, const Eigen::Ref<const RowMatrix>& x
             // Tile by tile: each is transposed and used while it is in cache.
             for (Eigen::Index j = begin; j < begin + count; j += kPacket) {
               const Eigen::Index n = std::min<Eigen::Index>(kPacket, begin + count - j);
-              fillTiles(ws.sparse, W.data(), W.cols(), W.cols(), W.rows(), j, n);
+              if (reuse && W.rows() - j >= kPacket) {
+                assert(tileHolds(ws.sparse, W.data(), W.cols(), W.cols(), j) &&
+                       "nothing but lossAndSgdUpdate wrote weights whose tiles are kept");
+              } else {
+                fillTiles(ws.sparse, W.data(), W.cols(), W.cols(), W.rows(), j, n);
+              }
               sparseInputProduct(ws.sparse, W.cols(), j, n, z.data() + j, z.outerStride());
             }
             zb.rowwise() += b.segment(begin, count).transpose();
@@ -1005,8 +1038,8 @@ void backward(const MlpLayout& layout, Activation activation, const float* param
 
 LossStats Mlp::startBackward(const float* params, const Eigen::Ref<const RowMatrix>& x,
                              std::span<const std::uint8_t> labels, float scale, MlpWorkspace& ws,
-                             ParallelContext* parallel) const {
-  forward(params, x, ws, parallel);
+                             ParallelContext* parallel, bool reuseTiles) const {
+  forwardPass(params, x, ws, parallel, reuseTiles);
   const RowMatrix& logits = ws.activations.back();
   const LossStats stats = lossOfLogits(logits, labels);
   ws.deltas.resize(2);
@@ -1028,7 +1061,8 @@ LossStats Mlp::lossAndGradient(const float* params, const Eigen::Ref<const RowMa
                                std::span<const std::uint8_t> labels, float* grad, float scale,
                                MlpWorkspace& ws, ParallelContext* parallel,
                                GradientMode mode) const {
-  const LossStats stats = startBackward(params, x, labels, scale, ws, parallel);
+  const LossStats stats =
+      startBackward(params, x, labels, scale, ws, parallel, /*reuseTiles=*/false);
   const bool overwrite = mode == GradientMode::kOverwrite;
   auto store = [overwrite](auto&& dst, const auto& product) {
     if constexpr (kIsWeightGradientBlock<decltype(product)>) {
@@ -1057,7 +1091,7 @@ LossStats Mlp::lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowM
                                 const FusedSgd& sgd, MlpWorkspace& ws,
                                 ParallelContext* parallel) const {
   assert(sgd.next != nullptr && sgd.finite != nullptr);
-  const LossStats stats = startBackward(params, x, labels, scale, ws, parallel);
+  const LossStats stats = startBackward(params, x, labels, scale, ws, parallel, ws.keepTiles);
   const float lr = sgd.lr;
   const float decay = sgd.decay;
   const bool fusedKernel = x.rows() <= kFusedKernelMaxBatch;
@@ -1075,11 +1109,22 @@ LossStats Mlp::lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowM
   SparseInput* sparseInput = nullptr;
   if (ws.sparseUpdate && ws.sparse.describes(x)) {
     listSparseInputByColumn(ws.sparse, x.cols());
-    if (ws.sparse.tilesOf != params) {  // the forward product was dense
+    // Filled by the forward product unless it was dense; kept from the last update only
+    // with keepTiles (else someone may have written the weights since).
+    if (ws.sparse.tilesOf != params || !(ws.sparseForward || ws.keepTiles)) {
       const ConstRowMatrixMap W = m_layout.weights(params, 0);
       sizeTiles(ws.sparse, W.rows(), W.cols());
       fillTiles(ws.sparse, W.data(), W.cols(), W.cols(), W.rows(), 0, W.rows());
     }
+#ifndef NDEBUG
+    else if (!ws.sparseForward) {  // kept from the last update: check the whole tiles
+      const ConstRowMatrixMap W = m_layout.weights(params, 0);
+      for (Eigen::Index j = 0; j + kPacket <= W.rows(); j += kPacket) {
+        assert(tileHolds(ws.sparse, W.data(), W.cols(), W.cols(), j) &&
+               "nothing but lossAndSgdUpdate wrote weights whose tiles are kept");
+      }
+    }
+#endif
     ws.sparse.tilesOf = nullptr;  // the update overwrites them
     sparseInput = &ws.sparse;
   }
@@ -1113,6 +1158,13 @@ LossStats Mlp::lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowM
       [&](int l, const auto& colsum) {
         update(m_layout.bias(sgd.next, l), m_layout.bias(params, l), colsum);
       });
+  if (sparseInput != nullptr) {
+    // The update wrote the new weights' whole tiles (the rows of a last partial tile went
+    // entry by entry from w): the next step's forward product may start from them.
+    ws.sparse.tilesOf = sgd.next;
+  } else if (ws.sparse.tilesOf == sgd.next) {
+    ws.sparse.tilesOf = nullptr;  // written in place by the dense update
+  }
   return stats;
 }
 

@@ -44,7 +44,8 @@ struct SparseInput {
   std::vector<int> colFill;  // scratch of the by-input listing
   // The first layer's weights, kPacket rows at a time transposed: rows [q kPacket, (q + 1)
   // kPacket) as an inputs x kPacket block (zero-padded), block after block. Filled by the
-  // forward product from tilesOf's weights; the update reads and overwrites them.
+  // forward product from tilesOf's weights; the update reads them and writes the new
+  // weights' whole blocks into them (tilesOf: then the weights it wrote).
   std::vector<float> tiles;
   const float* tilesOf = nullptr;
   bool describes(const Eigen::Ref<const RowMatrix>& x) const {
@@ -62,6 +63,14 @@ struct MlpWorkspace {
   // kernels, which the tests compare them with.
   bool sparseForward = true;
   bool sparseUpdate = true;
+  // Set by an owner that writes the weights it trains only through lossAndSgdUpdate with
+  // this workspace (the Trainer): the next step's forward product then starts from the
+  // first layer's transposed weights the update left in sparse.tiles instead of transposing
+  // the weights again (784-1024-1024-10 at batch 64: ~4% of a step). Whoever writes those
+  // weights in any other way must call forgetTiles() (builds with assertions check every
+  // reuse bit for bit).
+  bool keepTiles = false;
+  void forgetTiles() { sparse.tilesOf = nullptr; }
 };
 
 // Whether lossAndGradient adds its gradient into `grad` or overwrites it (saves a pass
@@ -154,10 +163,14 @@ class Mlp {
   LossStats lossOfLogits(const RowMatrix& logits, std::span<const std::uint8_t> labels) const;
 
  private:
+  // forward(); reuseTiles: the whole tiles of the first layer's transposed weights that
+  // the last lossAndSgdUpdate left, if it wrote `params` (MlpWorkspace::keepTiles).
+  const RowMatrix& forwardPass(const float* params, const Eigen::Ref<const RowMatrix>& x,
+                               MlpWorkspace& ws, ParallelContext* parallel, bool reuseTiles) const;
   // Forward pass, loss, and the output layer's delta (scaled) in ws.deltas[0].
   LossStats startBackward(const float* params, const Eigen::Ref<const RowMatrix>& x,
                           std::span<const std::uint8_t> labels, float scale, MlpWorkspace& ws,
-                          ParallelContext* parallel) const;
+                          ParallelContext* parallel, bool reuseTiles) const;
 
   MlpLayout m_layout;
   Activation m_activation = Activation::kRelu;

@@ -55,6 +55,9 @@ Trainer::Trainer(Mlp mlp, const DataSplit& data, SgdOptions options)
   }
   const std::size_t workers = static_cast<std::size_t>(std::max(m_shardCount, 1));
   m_workspaces.resize(std::max<std::size_t>(workers, kEvalGroups));
+  // The weights are written only by the fused step, setParams, replayToLastStep and the
+  // unfused step, and the last three forget the tiles (MlpWorkspace::keepTiles).
+  for (MlpWorkspace& ws : m_workspaces) ws.keepTiles = true;
   m_shardInputs.resize(workers);
   m_shardLabels.resize(workers);
   m_order.resize(static_cast<std::size_t>(m_data.train.size()));
@@ -65,7 +68,12 @@ Trainer::~Trainer() = default;
 
 void Trainer::setParams(const Vector& params) {
   assert(params.size() == m_params.size());
+  forgetTiles();
   m_params = params;
+}
+
+void Trainer::forgetTiles() {
+  for (MlpWorkspace& ws : m_workspaces) ws.forgetTiles();
 }
 
 int Trainer::stepsPerEpoch() const {
@@ -109,6 +117,7 @@ void Trainer::checkpoint() {
 }
 
 void Trainer::replayToLastStep() {
+  forgetTiles();
   m_params = m_checkpoint;
   int position = m_checkpointPosition;
   double loss = 0.0;
@@ -142,6 +151,7 @@ bool Trainer::sgdStep(int position, float lr, double& batchLoss) {
   fusedSgd.decay = 1.0f - lr * m_options.weightDecay;
   fusedSgd.next = m_params.data();
   fusedSgd.finite = &finiteNext;
+  if (!fused) forgetTiles();  // writes m_next and swaps it with m_params
   // The checkpoint costs no copy on the fused path: its first step after the checkpoint
   // writes the new weights into the checkpoint's buffer and swaps, so the buffer is left
   // holding the weights before the step.

@@ -149,6 +149,9 @@ class Trainer {
   bool sgdStep(int position, float lr, double& batchLoss);
   void checkpoint();
   void replayToLastStep();
+  // Before writing the weights other than by the fused step: the workspaces' kept tiles
+  // of the first layer (MlpWorkspace::keepTiles) no longer match them.
+  void forgetTiles();
   void waitWhilePaused();
   void fillEpochOrder();
 

@@ -212,6 +212,35 @@ TEST(Trainer, DivergenceMidEpochKeepsTheWeightsOfTheStepBefore) {
   }
 }
 
+// setParams mid-run: the steps after it are those of the weights it set, whatever the
+// weights before (the shuffled order does not depend on them). At batch 64 the first
+// layer runs sparse on MNIST and its transposed weights are kept from step to step
+// (MlpWorkspace::keepTiles): setParams must drop them (builds with assertions also check
+// every reuse bit for bit).
+TEST(Trainer, SetParamsMidRunGivesTheStepsOfTheWeightsSet) {
+  const DataSplit data = smallSplit(320, 50);
+  for (const int threads : {1, 2}) {
+    SgdOptions o;
+    o.batchSize = 64;
+    o.learningRate = 0.05f;
+    o.seed = 3;
+    o.threads = threads;
+    const Mlp mlp(MlpLayout({784, 64, 10}), Activation::kRelu, LossKind::kCrossEntropy);
+    const Vector set = mlp.initialParams(21);
+    Trainer a(mlp, data, o);
+    ASSERT_EQ(a.train(1, {}).reason, StopReason::kCompleted);
+    a.setParams(set);
+    ASSERT_EQ(a.train(3, {}).reason, StopReason::kCompleted);
+    Trainer b(mlp, data, o);
+    b.setParams(mlp.initialParams(22));
+    ASSERT_EQ(b.train(1, {}).reason, StopReason::kCompleted);
+    b.setParams(set);
+    ASSERT_EQ(b.train(3, {}).reason, StopReason::kCompleted);
+    EXPECT_FALSE((a.params().array() == set.array()).all());
+    EXPECT_TRUE((a.params().array() == b.params().array()).all()) << threads << " thread(s)";
+  }
+}
+
 TEST(Trainer, LearningRateChangeAppliesFromNextStepAndIsRecorded) {
   const DataSplit data = smallSplit(320, 50);
   SgdOptions o;
