@@ -86,6 +86,9 @@ constexpr Eigen::Index kOuterChunkFloats = 16384;  // 64 KB: batch-1 weight-upda
 namespace ei = Eigen::internal;
 using Packet = ei::packet_traits<float>::type;
 constexpr int kPacket = ei::packet_traits<float>::size;
+// Blocks start at multiples of kBlockAlign: the first layer's tiles (kPacket units each)
+// then never straddle two blocks, and every block's update writes its whole tiles.
+static_assert(kBlockAlign % kPacket == 0);
 
 // Forward products of at most this many rows (small training batches) run as register-
 // tiled dot products (smallBatchProduct) instead of Eigen's GEMM, which packs the whole

@@ -64,11 +64,13 @@ struct MlpWorkspace {
   bool sparseForward = true;
   bool sparseUpdate = true;
   // Set by an owner that writes the weights it trains only through lossAndSgdUpdate with
-  // this workspace (the Trainer): the next step's forward product then starts from the
-  // first layer's transposed weights the update left in sparse.tiles instead of transposing
-  // the weights again (784-1024-1024-10 at batch 64: ~4% of a step). Whoever writes those
-  // weights in any other way must call forgetTiles() (builds with assertions check every
-  // reuse bit for bit).
+  // this workspace (the Trainer): a step's forward product then starts from the first
+  // layer's transposed weights in sparse.tiles when they were made from the same buffer -
+  // written by the last update, or transposed by the last sparse forward pass (also an
+  // evaluation's) on this workspace - instead of transposing the weights again
+  // (784-1024-1024-10 at batch 64: ~4% of a step). Whoever writes a buffer this workspace
+  // has trained or evaluated in any other way must call forgetTiles() first (builds with
+  // assertions check every reuse bit for bit).
   bool keepTiles = false;
   void forgetTiles() { sparse.tilesOf = nullptr; }
 };
@@ -163,8 +165,9 @@ class Mlp {
   LossStats lossOfLogits(const RowMatrix& logits, std::span<const std::uint8_t> labels) const;
 
  private:
-  // forward(); reuseTiles: the whole tiles of the first layer's transposed weights that
-  // the last lossAndSgdUpdate left, if it wrote `params` (MlpWorkspace::keepTiles).
+  // forward(); reuseTiles: the whole tiles of the first layer's transposed weights already
+  // in ws.sparse.tiles if they were made from `params` (by the last update or sparse
+  // forward pass on ws; MlpWorkspace::keepTiles). forward() never reuses them.
   const RowMatrix& forwardPass(const float* params, const Eigen::Ref<const RowMatrix>& x,
                                MlpWorkspace& ws, ParallelContext* parallel, bool reuseTiles) const;
   // Forward pass, loss, and the output layer's delta (scaled) in ws.deltas[0].

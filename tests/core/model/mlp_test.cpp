@@ -477,11 +477,14 @@ TEST(Mlp, SparseInputKernelsMatchTheDenseOnes) {
 
 // A workspace with keepTiles (the Trainer's) starts each step's first-layer product from
 // the transposed weights the last update left instead of transposing them again. Over a
-// run of in-place and out-of-place steps on 1 and 2 threads, with an evaluation of other
-// weights on the same workspace in between, it gives the same bits as a workspace without
-// it; layers of 96 units (whole tiles only), 13 (one partial tile) and 40 (two whole, one
-// partial). Weights written behind the workspace's back are caught by the check every
-// reuse makes in builds with assertions; forgetTiles() makes such a write safe.
+// run of in-place and out-of-place steps on 1 and 2 threads (the 784-input layer splits
+// into 2 blocks), with an evaluation of other weights on the same workspace and an
+// in-place step on a dense batch (dense kernels: the tiles go stale) in between, it gives
+// the same bits as a workspace without it; first layers of 96, 13 and 40 units (with 16
+// floats a packet: whole tiles only, one partial tile, two whole and one partial; 13
+// leaves a partial tile with any packet size). Weights written behind the workspace's
+// back are caught by the check every reuse makes in builds with assertions;
+// forgetTiles() makes such a write safe.
 TEST(Mlp, KeptFirstLayerTilesGiveTheSameSteps) {
   Rng rng(47);
   for (const std::vector<int>& sizes :
@@ -494,10 +497,13 @@ TEST(Mlp, KeptFirstLayerTilesGiveTheSameSteps) {
       const int batch = sizes.front() == 784 ? 256 : 64;
       std::vector<RowMatrix> xs;
       std::vector<std::vector<std::uint8_t>> ys;
-      for (int k = 0; k < 6; ++k) {
+      for (int k = 0; k < 7; ++k) {  // 6 sparse batches, then a dense one (60% off c)
+        const double offBackground = k < 6 ? 0.2 : 0.6;
         RowMatrix x = RowMatrix::Constant(batch, sizes.front(), background);
         for (Eigen::Index i = 0; i < x.size(); ++i) {
-          if (uniform01(rng) < 0.2) x.data()[i] = background + static_cast<float>(uniform01(rng));
+          if (uniform01(rng) < offBackground) {
+            x.data()[i] = background + static_cast<float>(uniform01(rng));
+          }
         }
         xs.push_back(std::move(x));
         std::vector<std::uint8_t> y(static_cast<std::size_t>(batch));
@@ -536,8 +542,15 @@ TEST(Mlp, KeptFirstLayerTilesGiveTheSameSteps) {
           ASSERT_TRUE(step(kept, k, b.data(), b.data())) << what;
         }
         ASSERT_TRUE((a.array() == b.array()).all()) << what << ", step " << k;
+        ASSERT_TRUE(kept.sparse.describes(xs[static_cast<std::size_t>(k)])) << what;
         EXPECT_EQ(kept.sparse.tilesOf, b.data()) << what << ", step " << k;  // kept
         if (k == 1) mlp.forward(other.data(), xs[0], kept);  // the tiles now hold `other`
+        if (k == 2) {  // the dense kernels, in place: the kept tiles no longer match
+          ASSERT_TRUE(step(fresh, 6, a.data(), a.data())) << what;
+          ASSERT_TRUE(step(kept, 6, b.data(), b.data())) << what;
+          ASSERT_FALSE(kept.sparse.describes(xs[6])) << what << ": a dense batch";
+          ASSERT_TRUE((a.array() == b.array()).all()) << what << ", dense step";
+        }
       }
       // Written behind the workspace's back: forgetTiles() first keeps the steps right.
       a[0] += 0.25f;
