@@ -634,8 +634,9 @@ const RowMatrix& Mlp::forwardPass(const float* params, const Eigen::Ref<const Ro
       }
     }
     const bool sparse = l == 0 && ws.sparseForward && ws.sparse.describes(x);
-    // The whole tiles the last update left (MlpWorkspace::keepTiles); a last partial tile
-    // (units not a multiple of kPacket) is always filled again: the update does not write it.
+    // The whole tiles made from `params` by the last update or sparse forward pass on ws
+    // (MlpWorkspace::keepTiles); a last partial tile (units not a multiple of kPacket) is
+    // always filled again: the update does not write it.
     const bool reuse = sparse && reuseTiles && ws.sparse.tilesOf == params;
     if (sparse) sizeTiles(ws.sparse, W.rows(), W.cols());
     // z = in W^T + b, activation on hidden layers; block by block, while it is in cache.
@@ -1112,8 +1113,8 @@ LossStats Mlp::lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowM
   SparseInput* sparseInput = nullptr;
   if (ws.sparseUpdate && ws.sparse.describes(x)) {
     listSparseInputByColumn(ws.sparse, x.cols());
-    // Filled by the forward product unless it was dense; kept from the last update only
-    // with keepTiles (else someone may have written the weights since).
+    // Filled (or checked) by the forward product unless it was dense; else kept from an
+    // earlier call only with keepTiles (otherwise someone may have written the weights).
     if (ws.sparse.tilesOf != params || !(ws.sparseForward || ws.keepTiles)) {
       const ConstRowMatrixMap W = m_layout.weights(params, 0);
       sizeTiles(ws.sparse, W.rows(), W.cols());
