@@ -380,6 +380,28 @@ TEST(Mlp, FusedSgdUpdateEqualsGradientStepAndFlagsNonFiniteWeights) {
   }
 }
 
+// Networks whose first layers leave partial tiles of the sparse kernels (13, 40 and 96
+// units with 16 floats a packet; 30 inputs).
+const std::vector<std::vector<int>> kTileShapes = {
+    {784, 96, 80, 10}, {30, 13, 40, 3}, {100, 40, 5}};
+
+// An MNIST-like batch: every entry `background`, except a fraction `offBackground` (in
+// expectation) at background + U(0, 1).
+RowMatrix backgroundBatch(Rng& rng, int rows, int inputs, float background, double offBackground) {
+  RowMatrix x = RowMatrix::Constant(rows, inputs, background);
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    if (uniform01(rng) < offBackground)
+      x.data()[i] = background + static_cast<float>(uniform01(rng));
+  }
+  return x;
+}
+
+std::vector<std::uint8_t> randomLabels(Rng& rng, int rows, int classes) {
+  std::vector<std::uint8_t> y(static_cast<std::size_t>(rows));
+  for (auto& label : y) label = static_cast<std::uint8_t>(uniformIndex(rng, classes));
+  return y;
+}
+
 // MNIST-like batches (most entries one background value: 0, or a negative constant once
 // standardized) run the first layer over the other entries only. Against the dense
 // kernels of the same Mlp (the workspace switches): the forward within float rounding, the
@@ -390,20 +412,14 @@ TEST(Mlp, FusedSgdUpdateEqualsGradientStepAndFlagsNonFiniteWeights) {
 // weight still flagged. Widths leave partial tiles (13, 40 and 96 units; 30 inputs).
 TEST(Mlp, SparseInputKernelsMatchTheDenseOnes) {
   Rng rng(31);
-  for (const std::vector<int>& sizes :
-       {std::vector<int>{784, 96, 80, 10}, std::vector<int>{30, 13, 40, 3},
-        std::vector<int>{100, 40, 5}}) {
+  for (const std::vector<int>& sizes : kTileShapes) {
     const Mlp mlp(MlpLayout(sizes), Activation::kRelu, LossKind::kCrossEntropy);
     const MlpLayout& layout = mlp.layout();
     const Vector w = mlp.initialParams(9);
     for (const float background : {0.0f, -0.4242f}) {
       for (int batch : {63, 64, 100, 256}) {
-        RowMatrix x = RowMatrix::Constant(batch, sizes.front(), background);
-        for (Eigen::Index i = 0; i < x.size(); ++i) {
-          if (uniform01(rng) < 0.2) x.data()[i] = background + static_cast<float>(uniform01(rng));
-        }
-        std::vector<std::uint8_t> y(static_cast<std::size_t>(batch));
-        for (auto& label : y) label = static_cast<std::uint8_t>(uniformIndex(rng, sizes.back()));
+        const RowMatrix x = backgroundBatch(rng, batch, sizes.front(), background, 0.2);
+        const std::vector<std::uint8_t> y = randomLabels(rng, batch, sizes.back());
         const std::string what = layout.toString() + ", batch " + std::to_string(batch) +
                                  ", background " + std::to_string(background);
         const float scale = 1.0f / static_cast<float>(batch);
@@ -487,9 +503,7 @@ TEST(Mlp, SparseInputKernelsMatchTheDenseOnes) {
 // forgetTiles() makes such a write safe.
 TEST(Mlp, KeptFirstLayerTilesGiveTheSameSteps) {
   Rng rng(47);
-  for (const std::vector<int>& sizes :
-       {std::vector<int>{784, 96, 80, 10}, std::vector<int>{30, 13, 40, 3},
-        std::vector<int>{100, 40, 5}}) {
+  for (const std::vector<int>& sizes : kTileShapes) {
     const Mlp mlp(MlpLayout(sizes), Activation::kRelu, LossKind::kCrossEntropy);
     const Vector w0 = mlp.initialParams(5);
     const Vector other = mlp.initialParams(6);
@@ -498,17 +512,8 @@ TEST(Mlp, KeptFirstLayerTilesGiveTheSameSteps) {
       std::vector<RowMatrix> xs;
       std::vector<std::vector<std::uint8_t>> ys;
       for (int k = 0; k < 7; ++k) {  // 6 sparse batches, then a dense one (60% off c)
-        const double offBackground = k < 6 ? 0.2 : 0.6;
-        RowMatrix x = RowMatrix::Constant(batch, sizes.front(), background);
-        for (Eigen::Index i = 0; i < x.size(); ++i) {
-          if (uniform01(rng) < offBackground) {
-            x.data()[i] = background + static_cast<float>(uniform01(rng));
-          }
-        }
-        xs.push_back(std::move(x));
-        std::vector<std::uint8_t> y(static_cast<std::size_t>(batch));
-        for (auto& label : y) label = static_cast<std::uint8_t>(uniformIndex(rng, sizes.back()));
-        ys.push_back(std::move(y));
+        xs.push_back(backgroundBatch(rng, batch, sizes.front(), background, k < 6 ? 0.2 : 0.6));
+        ys.push_back(randomLabels(rng, batch, sizes.back()));
       }
       const std::string what =
           mlp.layout().toString() + ", background " + std::to_string(background);
