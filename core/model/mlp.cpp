@@ -5,6 +5,7 @@
 #include <cassert>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <numeric>
 #include <type_traits>
 
@@ -205,6 +206,87 @@ void gemmAccumulate(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth, co
                                                              ldRhs, dst, 1, ldDst, alpha, blocking,
                                                              nullptr);
 }
+
+// ---- Packed weights (PackedWeights): the input gradient delta W of a layer after the
+// first is computed by Eigen as W^T delta^T, with W^T packed into panels of mr rows (W's
+// columns) for every product; its reads of W's columns jump a whole row (4 KB on a
+// 1,024-input layer) per unit and missed L2 (784-1024-1024-10, batch 64: ~8% of a step).
+// The fused update writes the new weights in this layer as well (packedWeightsOffset), and
+// the next step's product runs Eigen's kernel on them (gemmAccumulatePackedWeights).
+// Whole packets of W's columns only: inputs a multiple of kPacket, so every panel (mr
+// columns, the last one mr, 2 or 1 packets) is packed as unit after unit of its width.
+// Only weights of 1 MB or more (half this machine's L2): a 256 x 256 layer (256 KB, its
+// columns read from L2) ran 0.98x with them (784-256-256-10, batch 64), 1,024 x 1,024
+// 1.05x (docs/benchmarks.md, session 10).
+constexpr double kPackedWeightsMinBytes = 1.0e6;
+
+// Where entry (u, k) of W [units, inputs] lies in its packed layout.
+Eigen::Index packedWeightsOffset(Eigen::Index u, Eigen::Index k, Eigen::Index units,
+                                 Eigen::Index inputs) {
+  const Eigen::Index panel = k / GemmTraits::mr * GemmTraits::mr;
+  const Eigen::Index width = std::min<Eigen::Index>(GemmTraits::mr, inputs - panel);
+  return panel * units + u * width + (k - panel);
+}
+
+// dst += alpha * lhs * W for lhs [rows, depth] (row-major, leading dimension ldLhs) and the
+// columns [c0, c0 + cols) of W [depth, inputs] given packed (PackedWeights: packed + c0 *
+// depth; c0 a multiple of mr): the very calls of gemmAccumulate<RowMajor, RowMajor> but
+// the packing of W, so the same bits.
+void gemmAccumulatePackedWeights(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth,
+                                 const float* lhs, Eigen::Index ldLhs, const float* packed,
+                                 float* dst, Eigen::Index ldDst, float alpha) {
+  if (rows == 0 || cols == 0 || depth == 0) return;
+  // Eigen's transposed problem: dst^T [cols, rows] = W^T [cols, depth] lhs^T [depth, rows].
+  const Eigen::Index kc = gemmDepthBlock(depth);
+  const auto halfL2 = static_cast<Eigen::Index>(Eigen::l2CacheSize() / 2);
+  const Eigen::Index fit =
+      std::max<Eigen::Index>(GemmTraits::nr, halfL2 / (kc * Eigen::Index{sizeof(float)}) /
+                                                 GemmTraits::nr * GemmTraits::nr);
+  const Eigen::Index mc = std::min<Eigen::Index>(cols, GemmTraits::mr);
+  const Eigen::Index nc = std::min(rows, fit);
+  using RhsMapper = ei::const_blas_data_mapper<float, Eigen::Index, Eigen::ColMajor>;
+  using ResMapper = ei::blas_data_mapper<float, Eigen::Index, Eigen::ColMajor, Eigen::Unaligned, 1>;
+  const RhsMapper rhs(lhs, ldLhs);
+  const ResMapper res(dst, ldDst, 1);
+  ei::gemm_pack_rhs<float, Eigen::Index, RhsMapper, GemmTraits::nr, Eigen::ColMajor> packRhs;
+  ei::gebp_kernel<float, float, Eigen::Index, ResMapper, GemmTraits::mr, GemmTraits::nr, false,
+                  false>
+      gebp;
+  const std::unique_ptr<float, decltype(&ei::aligned_free)> packedRhs(
+      static_cast<float*>(ei::aligned_malloc(static_cast<std::size_t>(kc * nc) * sizeof(float))),
+      &ei::aligned_free);
+  float* blockB = packedRhs.get();
+  const bool packRhsOnce = mc != cols && kc == depth && nc == rows;
+  for (Eigen::Index i2 = 0; i2 < cols; i2 += mc) {
+    const Eigen::Index actualMc = std::min(i2 + mc, cols) - i2;
+    for (Eigen::Index k2 = 0; k2 < depth; k2 += kc) {
+      const Eigen::Index actualKc = std::min(k2 + kc, depth) - k2;
+      const float* blockA = packed + i2 * depth + k2 * actualMc;
+      for (Eigen::Index j2 = 0; j2 < rows; j2 += nc) {
+        const Eigen::Index actualNc = std::min(j2 + nc, rows) - j2;
+        if (!packRhsOnce || i2 == 0) packRhs(blockB, rhs.getSubMapper(k2, j2), actualKc, actualNc);
+        gebp(res.getSubMapper(i2, j2), blockA, blockB, actualMc, actualKc, actualNc, alpha);
+      }
+    }
+  }
+}
+
+#ifndef NDEBUG
+// Whether `packed` holds W [units, inputs] (row-major) bit for bit (checks the reuse of
+// packed weights across steps in builds with assertions: the tests').
+bool packedWeightsHold(const float* packed, const float* w, Eigen::Index units,
+                       Eigen::Index inputs) {
+  for (Eigen::Index u = 0; u < units; ++u) {
+    for (Eigen::Index k = 0; k < inputs; ++k) {
+      if (std::bit_cast<std::uint32_t>(packed[packedWeightsOffset(u, k, units, inputs)]) !=
+          std::bit_cast<std::uint32_t>(w[u * inputs + k])) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+#endif
 
 // ---- The first layer over the inputs off the background (SparseInput; MNIST: ~19% of
 // the pixels). W is [units, inputs] row-major, so an input's weights are a strided
@@ -596,6 +678,11 @@ bool usesSparseInput(Eigen::Index rows, Eigen::Index inputs, std::int64_t nonzer
              kSparseInputMaxDensity * static_cast<double>(rows) * static_cast<double>(inputs);
 }
 
+bool packsWeights(Eigen::Index units, Eigen::Index inputs) {
+  return inputs % kPacket == 0 &&
+         4.0 * static_cast<double>(units) * static_cast<double>(inputs) >= kPackedWeightsMinBytes;
+}
+
 int gemmBlockCount(Eigen::Index rows, Eigen::Index cols, Eigen::Index inner) {
   const double flops =
       2.0 * static_cast<double>(rows) * static_cast<double>(cols) * static_cast<double>(inner);
@@ -790,8 +877,16 @@ constexpr Eigen::Index kUpdateColumnChunk = 256;  // in's rows over a chunk stay
 // in L1: at most this many floats each.
 constexpr Eigen::Index kBackpropChunkFloats = 4096;
 
+// Where the fused update also writes the new weights packed (PackedWeights; nullptr: not).
+struct PackedOut {
+  float* data = nullptr;
+  Eigen::Index units = 0;
+  Eigen::Index inputs = 0;
+};
+
 // next(r, c) = decay * w(r, c) - lr * sum_b d(b, r) * x(b, c) for RT rows x CT packets
-// from (r, c); returns the sum of (next - next) (NaN iff some entry is not finite). With
+// from (r, c), also into packed.data if set; returns the sum of (next - next) (NaN iff
+// some entry is not finite). With
 // g (Backprop): g(b, c) += d(b, r + i) * w(r + i, c) for i = 0..RT-1 in order, from the
 // weights before the update.
 // An entry in a packet gets the same operations whatever tile it falls in (multiply-adds
@@ -803,7 +898,8 @@ constexpr Eigen::Index kBackpropChunkFloats = 4096;
 template <int RT, int CT, bool Backprop>
 inline Packet updateTile(const float* d, Eigen::Index ldD, const float* x, Eigen::Index ldX,
                          int B, const float* w, float* next, Eigen::Index ldW, Eigen::Index r,
-                         Eigen::Index c, float decay, float lr, float* g, Eigen::Index ldG) {
+                         Eigen::Index c, float decay, float lr, float* g, Eigen::Index ldG,
+                         const PackedOut& packed) {
   Packet acc[RT][CT];
   for (auto& row : acc) {
     for (Packet& p : row) p = ei::pset1<Packet>(0.0f);
@@ -848,6 +944,11 @@ inline Packet updateTile(const float* d, Eigen::Index ldD, const float* x, Eigen
       }
       const Packet o = ei::pmadd(neglr, acc[i][j], ei::pmul(decayv, old));
       ei::pstoreu(next + r * ldW + c + at, o);
+      if (packed.data != nullptr) {
+        float* to = packed.data + packedWeightsOffset(r + i, c + Eigen::Index{j} * kPacket,
+                                                      packed.units, packed.inputs);
+        ei::pstore(to, o);
+      }
       check = ei::padd(check, ei::psub(o, o));
     }
   }
@@ -866,11 +967,12 @@ inline float scalarUpdateEntry(const float* d, Eigen::Index ldD, const float* x,
 // weights are w (row-major, leading dimension ldW), in one pass: each entry of next is
 // written once, from registers; false when one is not finite. With g (then the block spans
 // all rows of W): g's columns [c0, c0 + nc) = d * w over them, accumulated over the rows
-// in order, from the weights before the update.
+// in order, from the weights before the update. packed: also write the new weights
+// there (PackedWeights: whole packets of columns only).
 template <bool Backprop>
 bool fusedBlockUpdate(const GradientOperands& ops, const float* w, float* next,
                       Eigen::Index ldW, Eigen::Index r0, Eigen::Index nr, Eigen::Index c0,
-                      Eigen::Index nc, float decay, float lr) {
+                      Eigen::Index nc, float decay, float lr, const PackedOut& packed = {}) {
   const float* d = ops.delta.data();
   const Eigen::Index ldD = ops.delta.outerStride();
   const float* x = ops.in.data();
@@ -896,13 +998,15 @@ bool fusedBlockUpdate(const GradientOperands& ops, const float* w, float* next,
     auto rowsOf = [&]<int RT>(Eigen::Index row) {
       Eigen::Index c = cc;
       for (; c + tileCols <= cend; c += tileCols) {
-        check = ei::padd(check, updateTile<RT, tilePackets, Backprop>(
-                                    d, ldD, x, ldX, B, w, next, ldW, row, c, decay, lr, g, ldG));
+        check = ei::padd(check, updateTile<RT, tilePackets, Backprop>(d, ldD, x, ldX, B, w, next,
+                                                                      ldW, row, c, decay, lr, g,
+                                                                      ldG, packed));
       }
       for (; c + kPacket <= cend; c += kPacket) {
         check = ei::padd(check, updateTile<RT, 1, Backprop>(d, ldD, x, ldX, B, w, next, ldW, row,
-                                                            c, decay, lr, g, ldG));
+                                                            c, decay, lr, g, ldG, packed));
       }
+      assert((c == cend || packed.data == nullptr) && "packed weights: whole packets only");
       for (; c < cend; ++c) {
         for (int i = 0; i < RT; ++i) {
           const Eigen::Index at = (row + i) * ldW + c;
@@ -946,12 +1050,15 @@ bool fusedBlockUpdate(const GradientOperands& ops, const float* w, float* next,
 // sparseInput (x's nonzeros, listed by input): the first layer's blocks are whole rows of
 // W and carry it in operands.sparse. gemmWeightGradient: storeW computes the product with
 // WeightGradientBlock::addTo (split-invariant: one block on one thread); otherwise (the
-// fused kernel of small batches) the blocks are fixed by the shape.
+// fused kernel of small batches) the blocks are fixed by the shape. packedWeights (empty,
+// or one per layer, nullptr where none): layer l's weights packed (PackedWeights), from
+// which its input gradient is computed without packing them again.
 template <typename StoreW, typename StoreB>
 void backward(const MlpLayout& layout, Activation activation, const float* params,
               const Eigen::Ref<const RowMatrix>& x, MlpWorkspace& ws, ParallelContext* parallel,
               bool fuseInputGradient, SparseInput* sparseInput, bool gemmWeightGradient,
-              const StoreW& storeW, const StoreB& storeB) {
+              std::span<const float* const> packedWeights, const StoreW& storeW,
+              const StoreB& storeB) {
   const int L = layout.numLayers();
   RowMatrix& delta = ws.deltas[0];
   RowMatrix& next = ws.deltas[1];
@@ -976,22 +1083,38 @@ void backward(const MlpLayout& layout, Activation activation, const float* param
     if (l > 0 && !fused) {
       // next = (delta W) * f'(a), block by block, from the weights before the update
       // (lossAndSgdUpdate may update them in place).
+      const float* packed =
+          packedWeights.empty() ? nullptr : packedWeights[static_cast<std::size_t>(l)];
       forEachProductBlock(
           parallel, B, W.cols(), W.rows(),
           [&](bool byRows, Eigen::Index begin, Eigen::Index count) {
             if (byRows) {
               auto nb = next.middleRows(begin, count);
               nb.setZero();
-              gemmAccumulate<Eigen::RowMajor, Eigen::RowMajor>(
-                  count, W.cols(), W.rows(), delta.data() + begin * delta.outerStride(),
-                  delta.outerStride(), W.data(), W.cols(), nb.data(), next.outerStride(), 1.0f);
+              const float* rows = delta.data() + begin * delta.outerStride();
+              if (packed != nullptr) {
+                gemmAccumulatePackedWeights(count, W.cols(), W.rows(), rows, delta.outerStride(),
+                                            packed, nb.data(), next.outerStride(), 1.0f);
+              } else {
+                gemmAccumulate<Eigen::RowMajor, Eigen::RowMajor>(count, W.cols(), W.rows(), rows,
+                                                                 delta.outerStride(), W.data(),
+                                                                 W.cols(), nb.data(),
+                                                                 next.outerStride(), 1.0f);
+              }
               backprop(nb, in.middleRows(begin, count));
             } else {
               auto nb = next.middleCols(begin, count);
               nb.setZero();
-              gemmAccumulate<Eigen::RowMajor, Eigen::RowMajor>(
-                  B, count, W.rows(), delta.data(), delta.outerStride(), W.data() + begin, W.cols(),
-                  nb.data(), next.outerStride(), 1.0f);
+              if (packed != nullptr) {
+                assert(begin % GemmTraits::mr == 0);
+                gemmAccumulatePackedWeights(B, count, W.rows(), delta.data(), delta.outerStride(),
+                                            packed + begin * W.rows(), nb.data(),
+                                            next.outerStride(), 1.0f);
+              } else {
+                gemmAccumulate<Eigen::RowMajor, Eigen::RowMajor>(
+                    B, count, W.rows(), delta.data(), delta.outerStride(), W.data() + begin,
+                    W.cols(), nb.data(), next.outerStride(), 1.0f);
+              }
               backprop(nb, in.middleCols(begin, count));
             }
           },
@@ -1080,7 +1203,7 @@ LossStats Mlp::lossAndGradient(const float* params, const Eigen::Ref<const RowMa
   };
   backward(
       m_layout, m_activation, params, x, ws, parallel, /*fuseInputGradient=*/false,
-      /*sparseInput=*/nullptr, /*gemmWeightGradient=*/true,
+      /*sparseInput=*/nullptr, /*gemmWeightGradient=*/true, /*packedWeights=*/{},
       [&](int l, Eigen::Index r0, Eigen::Index nr, Eigen::Index c0, Eigen::Index nc,
           const auto& product, const GradientOperands& /*operands*/) {
         RowMatrixMap gW = m_layout.weights(grad, l);
@@ -1132,9 +1255,36 @@ LossStats Mlp::lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowM
     ws.sparse.tilesOf = nullptr;  // the update overwrites them
     sparseInput = &ws.sparse;
   }
+  // With keepTiles, the layers after the first whose input gradient is a GEMM (batches
+  // 17-64; the fused update's) start it from the packed weights the last update wrote, and
+  // the update writes the new ones (PackedWeights).
+  const int L = m_layout.numLayers();
+  std::vector<const float*> packedIn;
+  auto writesPacked = [&](int l) {
+    const ConstRowMatrixMap W = m_layout.weights(params, l);
+    return ws.keepTiles && l > 0 && fusedKernel && !fusedInputGradient &&
+           packsWeights(W.rows(), W.cols());
+  };
+  if (ws.keepTiles) {
+    ws.packedWeights.resize(static_cast<std::size_t>(L));
+    packedIn.assign(static_cast<std::size_t>(L), nullptr);
+    for (int l = 1; l < L; ++l) {
+      PackedWeights& p = ws.packedWeights[static_cast<std::size_t>(l)];
+      const ConstRowMatrixMap W = m_layout.weights(params, l);
+      if (p.of == W.data() && !fusedInputGradient) {
+        assert(packedWeightsHold(p.data.data(), W.data(), W.rows(), W.cols()) &&
+               "nothing but lossAndSgdUpdate wrote weights whose packed copy is kept");
+        packedIn[static_cast<std::size_t>(l)] = p.data.data();
+      }
+      if (writesPacked(l) && p.data.size() != static_cast<std::size_t>(W.size())) {
+        p.data.resize(static_cast<std::size_t>(W.size()));
+        p.of = nullptr;
+      }
+    }
+  }
   backward(
       m_layout, m_activation, params, x, ws, parallel, /*fuseInputGradient=*/fusedInputGradient,
-      sparseInput, /*gemmWeightGradient=*/!fusedKernel,
+      sparseInput, /*gemmWeightGradient=*/!fusedKernel, packedIn,
       [&](int l, Eigen::Index r0, Eigen::Index nr, Eigen::Index c0, Eigen::Index nc,
           const auto& product, const GradientOperands& operands) {
         RowMatrixMap nW = m_layout.weights(sgd.next, l);
@@ -1150,8 +1300,12 @@ LossStats Mlp::lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowM
               operands.inputGradient != nullptr
                   ? fusedBlockUpdate<true>(operands, W.data(), nW.data(), W.cols(), r0, nr, c0,
                                            nc, decay, lr)
-                  : fusedBlockUpdate<false>(operands, W.data(), nW.data(), W.cols(), r0, nr, c0,
-                                            nc, decay, lr);
+                  : fusedBlockUpdate<false>(
+                        operands, W.data(), nW.data(), W.cols(), r0, nr, c0, nc, decay, lr,
+                        writesPacked(l) ? PackedOut{ws.packedWeights[static_cast<std::size_t>(l)]
+                                                        .data.data(),
+                                                    W.rows(), W.cols()}
+                                        : PackedOut{});
           if (!finite) {
             sgd.finite->store(false, std::memory_order_relaxed);
           }
@@ -1168,6 +1322,15 @@ LossStats Mlp::lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowM
     ws.sparse.tilesOf = sgd.next;
   } else if (ws.sparse.tilesOf == sgd.next) {
     ws.sparse.tilesOf = nullptr;  // written in place by the dense update
+  }
+  for (int l = 1; l < L && ws.keepTiles; ++l) {
+    PackedWeights& p = ws.packedWeights[static_cast<std::size_t>(l)];
+    const float* written = m_layout.weights(sgd.next, l).data();
+    if (writesPacked(l)) {
+      p.of = written;
+    } else if (p.of == written) {
+      p.of = nullptr;  // written without them
+    }
   }
   return stats;
 }

@@ -53,6 +53,17 @@ struct SparseInput {
   }
 };
 
+// A hidden-to-hidden layer's weights W [units, inputs] as the input-gradient product
+// delta W reads them (Eigen's GEMM computes it as W^T delta^T and packs W^T into panels of
+// mr inputs): panel after panel, inputs [p, p + w) (w = mr, or the rest at the end) as
+// `units` runs of w floats, unit after unit. Written by the fused update of batches 17-64
+// next to the new weights (packsWeights), so that the next step's product skips the
+// packing (its reads of W's columns jump 4 KB per unit on a 1,024-input layer).
+struct PackedWeights {
+  std::vector<float, Eigen::aligned_allocator<float>> data;
+  const float* of = nullptr;  // the weights held (the layer's block in a parameter buffer)
+};
+
 // Per-thread scratch: activations of every layer for one batch. Reused across calls.
 struct MlpWorkspace {
   std::vector<RowMatrix> activations;  // a_0 = input copy not kept; a_l for l = 1..L
@@ -68,11 +79,16 @@ struct MlpWorkspace {
   // layer's transposed weights in sparse.tiles when they were made from the same buffer -
   // written by the last update, or transposed by the last sparse forward pass (also an
   // evaluation's) on this workspace - instead of transposing the weights again
-  // (784-1024-1024-10 at batch 64: ~4% of a step). Whoever writes a buffer this workspace
-  // has trained or evaluated in any other way must call forgetTiles() first (builds with
-  // assertions check every reuse bit for bit).
+  // (784-1024-1024-10 at batch 64: ~4% of a step). Likewise the packed weights of the
+  // layers after the first (packedWeights) that the last update wrote. Whoever writes a
+  // buffer this workspace has trained or evaluated in any other way must call
+  // forgetTiles() first (builds with assertions check every reuse bit for bit).
   bool keepTiles = false;
-  void forgetTiles() { sparse.tilesOf = nullptr; }
+  std::vector<PackedWeights> packedWeights;  // by layer; only with keepTiles
+  void forgetTiles() {
+    sparse.tilesOf = nullptr;
+    for (PackedWeights& p : packedWeights) p.of = nullptr;
+  }
 };
 
 // Whether lossAndGradient adds its gradient into `grad` or overwrites it (saves a pass
@@ -189,6 +205,11 @@ int gemmBlockCount(Eigen::Index rows, Eigen::Index cols, Eigen::Index inner);
 // SparseInput) out of rows * inputs runs the first layer's products over those entries:
 // from 64 rows, at most a quarter of the entries (docs/benchmarks.md, session 7).
 bool usesSparseInput(Eigen::Index rows, Eigen::Index inputs, std::int64_t nonzeros);
+
+// Whether the fused update of batches 17-64 writes a layer's new weights packed as well
+// (PackedWeights, with MlpWorkspace::keepTiles; layers after the first): inputs a multiple
+// of the packet size (16 floats with AVX-512) and weights of at least 1 MB.
+bool packsWeights(Eigen::Index units, Eigen::Index inputs);
 
 // Softmax of each row, computed stably (row max subtracted), in double then stored float.
 RowMatrix softmaxRows(const RowMatrix& logits);

@@ -576,5 +576,96 @@ TEST(Mlp, KeptFirstLayerTilesGiveTheSameSteps) {
   }
 }
 
+// With keepTiles, the fused update of batches 17-64 also writes the new weights of the
+// layers after the first packed the way the input-gradient product reads them
+// (PackedWeights), and the next step's product starts from them. Over steps of batches
+// 64, 40 and 33, 16 (the input gradient fused: none read or written) and 100 (Eigen's
+// update: none written), in place and out of place, on 1 and 2 threads, the same bits as
+// a workspace without keepTiles. Packed: layers of 400 x 1,024 (2 blocks on 2 threads;
+// 1,024 inputs leave a last panel of 16 with mr = 48) and 400 x 656 (a last panel of 32);
+// not: 13 inputs (not whole packets), the small output layers. Weights written behind
+// the workspace's back are caught by the check of every reuse in builds with assertions;
+// forgetTiles() makes such a write safe.
+TEST(Mlp, PackedWeightsGiveTheSameSteps) {
+  Rng rng(53);
+  const std::vector<std::vector<int>> shapes = {{40, 1024, 400, 10}, {20, 656, 400, 7}, {30, 13, 40, 3}};
+  EXPECT_TRUE(packsWeights(400, 1024));
+  EXPECT_TRUE(packsWeights(400, 656));
+  EXPECT_FALSE(packsWeights(10, 400));
+  EXPECT_FALSE(packsWeights(256, 256));
+  const std::vector<int> batches = {64, 40, 64, 16, 64, 100, 64, 33};
+  for (const std::vector<int>& sizes : shapes) {
+    const Mlp mlp(MlpLayout(sizes), Activation::kRelu, LossKind::kCrossEntropy);
+    const MlpLayout& layout = mlp.layout();
+    const Vector w0 = mlp.initialParams(3);
+    ParallelContext parallel(2);
+    RowMatrix x;
+    std::vector<std::uint8_t> y;
+    auto step = [&](MlpWorkspace& ws, ParallelContext* threads, const float* from, float* to) {
+      std::atomic<bool> finite{true};
+      FusedSgd sgd;
+      sgd.lr = 0.2f;
+      sgd.decay = 0.999f;
+      sgd.next = to;
+      sgd.finite = &finite;
+      mlp.lossAndSgdUpdate(from, x, y, 1.0f / static_cast<float>(x.rows()), sgd, ws, threads);
+      return finite.load();
+    };
+    MlpWorkspace fresh;
+    MlpWorkspace kept;
+    kept.keepTiles = true;
+    Vector a = w0;  // trained with `fresh`
+    Vector b = w0;  // with `kept`
+    Vector aOut(w0.size());
+    Vector bOut(w0.size());
+    for (std::size_t k = 0; k < batches.size(); ++k) {
+      const int batch = batches[k];
+      const std::string what = layout.toString() + ", step " + std::to_string(k) + ", batch " +
+                               std::to_string(batch);
+      x = backgroundBatch(rng, batch, sizes.front(), 0.0f, 1.0);  // dense: no sparse layer
+      y = randomLabels(rng, batch, sizes.back());
+      ParallelContext* threads = k % 2 == 0 ? nullptr : &parallel;
+      if (k == 4) {  // out of place, then on from the new buffer
+        ASSERT_TRUE(step(fresh, threads, a.data(), aOut.data())) << what;
+        ASSERT_TRUE(step(kept, threads, b.data(), bOut.data())) << what;
+        a = aOut;
+        std::swap(b, bOut);
+      } else {
+        ASSERT_TRUE(step(fresh, threads, a.data(), a.data())) << what;
+        ASSERT_TRUE(step(kept, threads, b.data(), b.data())) << what;
+      }
+      ASSERT_TRUE((a.array() == b.array()).all()) << what;
+      ASSERT_EQ(kept.packedWeights.size(), sizes.size() - 1) << what;
+      for (int l = 1; l < layout.numLayers(); ++l) {
+        const bool packed =
+            batch > 16 && batch <= 64 && packsWeights(layout.layer(l).out, layout.layer(l).in);
+        EXPECT_EQ(kept.packedWeights[static_cast<std::size_t>(l)].of,
+                  packed ? layout.weights(b.data(), l).data() : nullptr)
+            << what << ", layer " << l;
+      }
+      EXPECT_EQ(kept.packedWeights[0].of, nullptr) << what;
+    }
+    // Written behind the workspace's back: forgetTiles() first keeps the steps right.
+    x = backgroundBatch(rng, 64, sizes.front(), 0.0f, 1.0);
+    y = randomLabels(rng, 64, sizes.back());
+    const auto second = static_cast<Eigen::Index>(layout.layer(1).wOffset);  // layer 1's W
+    a[second + 1] += 0.25f;
+    b[second + 1] += 0.25f;
+    kept.forgetTiles();
+    ASSERT_TRUE(step(fresh, nullptr, a.data(), a.data())) << layout.toString();
+    ASSERT_TRUE(step(kept, nullptr, b.data(), b.data())) << layout.toString();
+    EXPECT_TRUE((a.array() == b.array()).all()) << layout.toString() << ", after forgetTiles";
+#ifndef NDEBUG
+    // Without it, the next reuse stops the program.
+    if (packsWeights(sizes[2], sizes[1])) {
+      b[second + sizes[1]] += 0.25f;
+      GTEST_FLAG_SET(death_test_style, "threadsafe");
+      EXPECT_DEATH(step(kept, nullptr, b.data(), b.data()), "nothing but lossAndSgdUpdate")
+          << layout.toString();
+    }
+#endif
+  }
+}
+
 }  // namespace
 }  // namespace driftscope
