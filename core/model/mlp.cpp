@@ -187,6 +187,19 @@ Eigen::Index gemmDepthBlock(Eigen::Index depth) {
   return ((depth + blocks - 1) / blocks + 7) / 8 * 8;
 }
 
+// The blocking of a product with `rows` rows of dst (the batch side) and inner dimension
+// `depth`: kc from the depth alone, mc = mr, nc as many of the rows as fit half of L2 at
+// that depth. gemmAccumulate and gemmAccumulatePackedWeights share it (the same blocks,
+// the same bits).
+GemmBlocking gemmBlocking(Eigen::Index rows, Eigen::Index depth) {
+  const Eigen::Index kc = gemmDepthBlock(depth);
+  const auto halfL2 = static_cast<Eigen::Index>(Eigen::l2CacheSize() / 2);
+  const Eigen::Index fit =
+      std::max<Eigen::Index>(GemmTraits::nr, halfL2 / (kc * Eigen::Index{sizeof(float)}) /
+                                                 GemmTraits::nr * GemmTraits::nr);
+  return {kc, GemmTraits::mr, std::min(rows, fit)};
+}
+
 // dst += alpha * lhs * rhs: dst [rows, cols] row-major with leading dimension ldDst; lhs
 // [rows, depth] and rhs [depth, cols] stored in LhsOrder / RhsOrder (RowMajor: entry (i, k)
 // at p[i * ld + k]; ColMajor: at p[k * ld + i]).
@@ -195,12 +208,7 @@ void gemmAccumulate(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth, co
                     Eigen::Index ldLhs, const float* rhs, Eigen::Index ldRhs, float* dst,
                     Eigen::Index ldDst, float alpha) {
   if (rows == 0 || cols == 0 || depth == 0) return;
-  const Eigen::Index kc = gemmDepthBlock(depth);
-  const auto halfL2 = static_cast<Eigen::Index>(Eigen::l2CacheSize() / 2);
-  const Eigen::Index fit =
-      std::max<Eigen::Index>(GemmTraits::nr, halfL2 / (kc * Eigen::Index{sizeof(float)}) /
-                                                 GemmTraits::nr * GemmTraits::nr);
-  GemmBlocking blocking(kc, GemmTraits::mr, std::min(rows, fit));
+  GemmBlocking blocking = gemmBlocking(rows, depth);
   ei::general_matrix_matrix_product<Eigen::Index, float, LhsOrder, false, float, RhsOrder, false,
                                     Eigen::RowMajor, 1>::run(rows, cols, depth, lhs, ldLhs, rhs,
                                                              ldRhs, dst, 1, ldDst, alpha, blocking,
@@ -236,14 +244,14 @@ void gemmAccumulatePackedWeights(Eigen::Index rows, Eigen::Index cols, Eigen::In
                                  const float* lhs, Eigen::Index ldLhs, const float* packed,
                                  float* dst, Eigen::Index ldDst, float alpha) {
   if (rows == 0 || cols == 0 || depth == 0) return;
-  // Eigen's transposed problem: dst^T [cols, rows] = W^T [cols, depth] lhs^T [depth, rows].
-  const Eigen::Index kc = gemmDepthBlock(depth);
-  const auto halfL2 = static_cast<Eigen::Index>(Eigen::l2CacheSize() / 2);
-  const Eigen::Index fit =
-      std::max<Eigen::Index>(GemmTraits::nr, halfL2 / (kc * Eigen::Index{sizeof(float)}) /
-                                                 GemmTraits::nr * GemmTraits::nr);
-  const Eigen::Index mc = std::min<Eigen::Index>(cols, GemmTraits::mr);
-  const Eigen::Index nc = std::min(rows, fit);
+  // Eigen's transposed problem: dst^T [cols, rows] = W^T [cols, depth] lhs^T [depth, rows]
+  // (general_matrix_matrix_product's sequential loop, GeneralMatrixMatrix.h in Eigen 3.4).
+  static_assert(EIGEN_VERSION_AT_LEAST(3, 4, 0) && !EIGEN_VERSION_AT_LEAST(3, 4, 1),
+                "the loop below repeats Eigen 3.4.0's: check it against the new version");
+  const GemmBlocking blocking = gemmBlocking(rows, depth);
+  const Eigen::Index kc = blocking.kc();
+  const Eigen::Index mc = std::min(cols, blocking.mc());
+  const Eigen::Index nc = std::min(rows, blocking.nc());
   using RhsMapper = ei::const_blas_data_mapper<float, Eigen::Index, Eigen::ColMajor>;
   using ResMapper = ei::blas_data_mapper<float, Eigen::Index, Eigen::ColMajor, Eigen::Unaligned, 1>;
   const RhsMapper rhs(lhs, ldLhs);
@@ -1273,14 +1281,14 @@ LossStats Mlp::lossAndSgdUpdate(const float* params, const Eigen::Ref<const RowM
     for (int l = 1; l < L; ++l) {
       PackedWeights& p = ws.packedWeights[static_cast<std::size_t>(l)];
       const ConstRowMatrixMap W = m_layout.weights(params, l);
+      if (p.data.size() != static_cast<std::size_t>(W.size())) {  // another network's
+        p.of = nullptr;
+        if (writesPacked(l)) p.data.resize(static_cast<std::size_t>(W.size()));
+      }
       if (p.of == W.data() && !fusedInputGradient) {
         assert(packedWeightsHold(p.data.data(), W.data(), W.rows(), W.cols()) &&
                "nothing but lossAndSgdUpdate wrote weights whose packed copy is kept");
         packedIn[static_cast<std::size_t>(l)] = p.data.data();
-      }
-      if (writesPacked(l) && p.data.size() != static_cast<std::size_t>(W.size())) {
-        p.data.resize(static_cast<std::size_t>(W.size()));
-        p.of = nullptr;
       }
     }
   }

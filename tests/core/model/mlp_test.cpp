@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <limits>
@@ -580,20 +581,24 @@ TEST(Mlp, KeptFirstLayerTilesGiveTheSameSteps) {
 // layers after the first packed the way the input-gradient product reads them
 // (PackedWeights), and the next step's product starts from them. Over steps of batches
 // 64, 40 and 33, 16 (the input gradient fused: none read or written) and 100 (Eigen's
-// update: none written), in place and out of place, on 1 and 2 threads, the same bits as
-// a workspace without keepTiles. Packed: layers of 400 x 1,024 (2 blocks on 2 threads;
-// 1,024 inputs leave a last panel of 16 with mr = 48) and 400 x 656 (a last panel of 32);
-// not: 13 inputs (not whole packets), the small output layers. Weights written behind
-// the workspace's back are caught by the check of every reuse in builds with assertions;
-// forgetTiles() makes such a write safe.
+// update: none written), in place and out of place (one reading packed weights, one
+// written without them), on 1 and 2 threads, the same bits as a workspace without
+// keepTiles. Packed: layers of 400 x 1,024 (2 blocks on 2 threads), 400 x 656 and
+// 1,100 x 272 (1,100 units: two depth blocks); with AVX-512 (mr = 48) their last panels
+// are 16, 32 and 32 inputs wide. Not packed: 13 inputs (not whole packets), the small
+// output layers. Weights written behind the workspace's back are caught by the check of
+// every reuse in builds with assertions; forgetTiles() makes such a write safe.
 TEST(Mlp, PackedWeightsGiveTheSameSteps) {
   Rng rng(53);
-  const std::vector<std::vector<int>> shapes = {{40, 1024, 400, 10}, {20, 656, 400, 7}, {30, 13, 40, 3}};
+  const std::vector<std::vector<int>> shapes = {
+      {40, 1024, 400, 10}, {20, 656, 400, 7}, {24, 272, 1100, 5}, {30, 13, 40, 3}};
   EXPECT_TRUE(packsWeights(400, 1024));
   EXPECT_TRUE(packsWeights(400, 656));
+  EXPECT_TRUE(packsWeights(1100, 272));
   EXPECT_FALSE(packsWeights(10, 400));
   EXPECT_FALSE(packsWeights(256, 256));
   const std::vector<int> batches = {64, 40, 64, 16, 64, 100, 64, 33};
+  const std::vector<std::size_t> outOfPlace = {2, 5};  // after a packing step; a non-packing one
   for (const std::vector<int>& sizes : shapes) {
     const Mlp mlp(MlpLayout(sizes), Activation::kRelu, LossKind::kCrossEntropy);
     const MlpLayout& layout = mlp.layout();
@@ -625,7 +630,8 @@ TEST(Mlp, PackedWeightsGiveTheSameSteps) {
       x = backgroundBatch(rng, batch, sizes.front(), 0.0f, 1.0);  // dense: no sparse layer
       y = randomLabels(rng, batch, sizes.back());
       ParallelContext* threads = k % 2 == 0 ? nullptr : &parallel;
-      if (k == 4) {  // out of place, then on from the new buffer
+      if (std::find(outOfPlace.begin(), outOfPlace.end(), k) != outOfPlace.end()) {
+        // out of place, then on from the new buffer
         ASSERT_TRUE(step(fresh, threads, a.data(), aOut.data())) << what;
         ASSERT_TRUE(step(kept, threads, b.data(), bOut.data())) << what;
         a = aOut;
@@ -639,9 +645,12 @@ TEST(Mlp, PackedWeightsGiveTheSameSteps) {
       for (int l = 1; l < layout.numLayers(); ++l) {
         const bool packed =
             batch > 16 && batch <= 64 && packsWeights(layout.layer(l).out, layout.layer(l).in);
-        EXPECT_EQ(kept.packedWeights[static_cast<std::size_t>(l)].of,
-                  packed ? layout.weights(b.data(), l).data() : nullptr)
-            << what << ", layer " << l;
+        const float* of = kept.packedWeights[static_cast<std::size_t>(l)].of;
+        if (packed) {
+          EXPECT_EQ(of, layout.weights(b.data(), l).data()) << what << ", layer " << l;
+        } else {
+          EXPECT_NE(of, layout.weights(b.data(), l).data()) << what << ", layer " << l;
+        }
       }
       EXPECT_EQ(kept.packedWeights[0].of, nullptr) << what;
     }
