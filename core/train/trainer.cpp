@@ -56,7 +56,8 @@ Trainer::Trainer(Mlp mlp, const DataSplit& data, SgdOptions options)
   const std::size_t workers = static_cast<std::size_t>(std::max(m_shardCount, 1));
   m_workspaces.resize(std::max<std::size_t>(workers, kEvalGroups));
   // The weights are written only by the fused step, setParams, replayToLastStep and the
-  // unfused step, and the last three forget the tiles (MlpWorkspace::keepTiles).
+  // unfused step, and the last three forget the first layer's tiles and the packed
+  // weights the fused step keeps (MlpWorkspace::keepTiles).
   for (MlpWorkspace& ws : m_workspaces) ws.keepTiles = true;
   m_shardInputs.resize(workers);
   m_shardLabels.resize(workers);

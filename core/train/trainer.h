@@ -150,7 +150,8 @@ class Trainer {
   void checkpoint();
   void replayToLastStep();
   // Before writing the weights other than by the fused step: the workspaces' kept tiles
-  // of the first layer (MlpWorkspace::keepTiles) no longer match them.
+  // of the first layer and packed weights of the others (MlpWorkspace::keepTiles) no
+  // longer match them.
   void forgetTiles();
   void waitWhilePaused();
   void fillEpochOrder();
