@@ -403,6 +403,21 @@ std::vector<std::uint8_t> randomLabels(Rng& rng, int rows, int classes) {
   return y;
 }
 
+// One fused SGD step on the batch's mean loss from `from` into `to` (may be the same
+// buffer); whether every new weight is finite.
+bool fusedSgdStep(const Mlp& mlp, const RowMatrix& x, const std::vector<std::uint8_t>& y, float lr,
+                  float decay, MlpWorkspace& ws, ParallelContext* threads, const float* from,
+                  float* to) {
+  std::atomic<bool> finite{true};
+  FusedSgd sgd;
+  sgd.lr = lr;
+  sgd.decay = decay;
+  sgd.next = to;
+  sgd.finite = &finite;
+  mlp.lossAndSgdUpdate(from, x, y, 1.0f / static_cast<float>(x.rows()), sgd, ws, threads);
+  return finite.load();
+}
+
 // MNIST-like batches (most entries one background value: 0, or a negative constant once
 // standardized) run the first layer over the other entries only. Against the dense
 // kernels of the same Mlp (the workspace switches): the forward within float rounding, the
@@ -423,7 +438,6 @@ TEST(Mlp, SparseInputKernelsMatchTheDenseOnes) {
         const std::vector<std::uint8_t> y = randomLabels(rng, batch, sizes.back());
         const std::string what = layout.toString() + ", batch " + std::to_string(batch) +
                                  ", background " + std::to_string(background);
-        const float scale = 1.0f / static_cast<float>(batch);
         ParallelContext parallel(2);
 
         MlpWorkspace dense;
@@ -450,14 +464,7 @@ TEST(Mlp, SparseInputKernelsMatchTheDenseOnes) {
             << what << ", 2 threads";
 
         auto step = [&](MlpWorkspace& ws, ParallelContext* threads, const float* from, float* to) {
-          std::atomic<bool> finite{true};
-          FusedSgd sgd;
-          sgd.lr = 0.5f;
-          sgd.decay = 0.99f;
-          sgd.next = to;
-          sgd.finite = &finite;
-          mlp.lossAndSgdUpdate(from, x, y, scale, sgd, ws, threads);
-          return finite.load();
+          return fusedSgdStep(mlp, x, y, 0.5f, 0.99f, ws, threads, from, to);
         };
         Vector nextDense = Vector::Constant(w.size(), std::nanf(""));
         ASSERT_TRUE(step(dense, &parallel, w.data(), nextDense.data())) << what;
@@ -520,15 +527,9 @@ TEST(Mlp, KeptFirstLayerTilesGiveTheSameSteps) {
           mlp.layout().toString() + ", background " + std::to_string(background);
       ParallelContext parallel(2);
       auto step = [&](MlpWorkspace& ws, int k, const float* from, float* to) {
-        std::atomic<bool> finite{true};
-        FusedSgd sgd;
-        sgd.lr = 0.1f;
-        sgd.next = to;
-        sgd.finite = &finite;
         const auto at = static_cast<std::size_t>(k);
-        mlp.lossAndSgdUpdate(from, xs[at], ys[at], 1.0f / static_cast<float>(batch), sgd, ws,
-                             k % 2 == 0 ? nullptr : &parallel);
-        return finite.load();
+        return fusedSgdStep(mlp, xs[at], ys[at], 0.1f, 1.0f, ws, k % 2 == 0 ? nullptr : &parallel,
+                            from, to);
       };
       MlpWorkspace fresh;
       MlpWorkspace kept;
@@ -607,14 +608,7 @@ TEST(Mlp, PackedWeightsGiveTheSameSteps) {
     RowMatrix x;
     std::vector<std::uint8_t> y;
     auto step = [&](MlpWorkspace& ws, ParallelContext* threads, const float* from, float* to) {
-      std::atomic<bool> finite{true};
-      FusedSgd sgd;
-      sgd.lr = 0.2f;
-      sgd.decay = 0.999f;
-      sgd.next = to;
-      sgd.finite = &finite;
-      mlp.lossAndSgdUpdate(from, x, y, 1.0f / static_cast<float>(x.rows()), sgd, ws, threads);
-      return finite.load();
+      return fusedSgdStep(mlp, x, y, 0.2f, 0.999f, ws, threads, from, to);
     };
     MlpWorkspace fresh;
     MlpWorkspace kept;
