@@ -603,8 +603,20 @@ bool sparseInputUpdate(SparseInput& s, const float* d, Eigen::Index ldD, const f
     check = ei::padd(
         check, sparseUpdateTiles<kSparseUpdateTilePackets>(s, d, ldD, next, ldW, K, r, decay, lr));
   }
-  for (; r + kPacket <= r0 + nr; r += kPacket) {
+  // The last packets of the block (blocks of 32-112 units on two threads) in passes of 4,
+  // 2 and 1: each unit gets the same operations in a pass of any width.
+  static_assert(kSparseUpdateTilePackets == 8, "the passes below assume 8 packets");
+  if (r + 4 * kPacket <= r0 + nr) {
+    check = ei::padd(check, sparseUpdateTiles<4>(s, d, ldD, next, ldW, K, r, decay, lr));
+    r += 4 * kPacket;
+  }
+  if (r + 2 * kPacket <= r0 + nr) {
+    check = ei::padd(check, sparseUpdateTiles<2>(s, d, ldD, next, ldW, K, r, decay, lr));
+    r += 2 * kPacket;
+  }
+  if (r + kPacket <= r0 + nr) {
     check = ei::padd(check, sparseUpdateTiles<1>(s, d, ldD, next, ldW, K, r, decay, lr));
+    r += kPacket;
   }
   float scalarCheck = 0.0f;
   for (; r < r0 + nr; ++r) {
