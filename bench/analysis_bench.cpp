@@ -33,6 +33,9 @@
 //                                         (centring + full SelfAdjointEigenSolver up
 //                                         to C = 512, leading 20 eigenpairs by
 //                                         subspace iteration above: pca.h).
+//  BM_DistanceBreakdown/784-256-256-10    distanceBreakdown of a snapshot (the analysis
+//                                         thread's per-snapshot distance, 269,322
+//                                         weights); GB/s = both vectors' bytes per s.
 //  BM_AlignWeights/784-<n>-10             alignWeights(layout, a, b) for two independent
 //                                         random nets (the Git Re-Basin use case: two
 //                                         inits); one hidden layer, so it always runs 2
@@ -263,6 +266,23 @@ void pca(benchmark::State& state) {
   state.counters["PC1_ratio"] = pc1;
 }
 
+void breakdown(benchmark::State& state) {
+  const MlpLayout layout({784, 256, 256, 10});
+  std::vector<float> ref(layout.paramCount());
+  std::vector<float> m(layout.paramCount());
+  Uniform u(5);
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    ref[i] = static_cast<float>(0.1 * u() - 0.05);
+    m[i] = ref[i] + static_cast<float>(0.002 * u() - 0.001);
+  }
+  for (auto _ : state) {
+    const DistanceBreakdown b = distanceBreakdown(layout, ref.data(), m.data());
+    benchmark::DoNotOptimize(b.tangential);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(2 * ref.size() * sizeof(float)));
+}
+
 void alignNets(benchmark::State& state) {
   const int hidden = static_cast<int>(state.range(0));
   const MlpLayout layout({784, hidden, 10});
@@ -338,6 +358,9 @@ void registerAll() {
       ->Arg(2000)
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_DistanceBreakdown/784-256-256-10", breakdown)
+      ->UseRealTime()
+      ->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("BM_AlignWeights/784-n-10", alignNets)
       ->ArgNames({"n"})
       ->Arg(128)

@@ -15,6 +15,72 @@ double l2Distance(const float* a, const float* b, std::size_t n) {
   return std::sqrt(sum);
 }
 
+namespace {
+
+// The sums below run in kLanes independent lanes, added up at the end: one running double
+// per quantity would be a chain of dependent additions (~4 cycles each: 0.64 ms for the
+// 269,322 weights of 784-256-256-10 in cache, every snapshot on the analysis thread); the lanes
+// become vector registers (16: 4.4x faster than one chain, BM_DistanceBreakdown; 8: 2.2x,
+// 32: 4.6x). Added in lane order, so the result does not depend on the machine
+// beyond its double arithmetic.
+constexpr std::size_t kLanes = 16;
+
+struct MotionSums {
+  double diffSq = 0.0;  // sum (m - r)^2
+  double refSq = 0.0;   // sum r^2
+  double mSq = 0.0;     // sum m^2
+  double dot = 0.0;     // sum (m - r) r
+};
+
+MotionSums motionSums(const float* r, const float* m, std::size_t n) {
+  double diffSq[kLanes] = {};
+  double refSq[kLanes] = {};
+  double mSq[kLanes] = {};
+  double dot[kLanes] = {};
+  auto add = [&](std::size_t k, std::size_t i) {
+    const double a = r[i];
+    const double b = m[i];
+    const double diff = b - a;
+    diffSq[k] += diff * diff;
+    refSq[k] += a * a;
+    mSq[k] += b * b;
+    dot[k] += diff * a;
+  };
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (std::size_t k = 0; k < kLanes; ++k) add(k, i + k);
+  }
+  for (std::size_t k = 0; i < n; ++i, ++k) add(k, i);
+  MotionSums s;
+  for (std::size_t k = 0; k < kLanes; ++k) {
+    s.diffSq += diffSq[k];
+    s.refSq += refSq[k];
+    s.mSq += mSq[k];
+    s.dot += dot[k];
+  }
+  return s;
+}
+
+// sum ((m - r) - coef r)^2, in lanes as above.
+double residualSq(const float* r, const float* m, std::size_t n, double coef) {
+  double sq[kLanes] = {};
+  auto add = [&](std::size_t k, std::size_t i) {
+    const double a = r[i];
+    const double residual = (static_cast<double>(m[i]) - a) - coef * a;
+    sq[k] += residual * residual;
+  };
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (std::size_t k = 0; k < kLanes; ++k) add(k, i + k);
+  }
+  for (std::size_t k = 0; i < n; ++i, ++k) add(k, i);
+  double s = 0.0;
+  for (const double x : sq) s += x;
+  return s;
+}
+
+}  // namespace
+
 DistanceBreakdown distanceBreakdown(const MlpLayout& layout, const float* wRef, const float* wM) {
   assert(wRef != nullptr && wM != nullptr);
   DistanceBreakdown out;
@@ -29,19 +95,12 @@ DistanceBreakdown distanceBreakdown(const MlpLayout& layout, const float* wRef, 
     const LayerSlice& s = layout.layer(l);
     // W_l and b_l are contiguous: [wOffset, wOffset + size()).
     assert(s.bOffset == s.wOffset + static_cast<std::size_t>(s.in) * s.out);
-    double layerSq = 0.0;
-    const std::size_t end = s.wOffset + s.size();
-    for (std::size_t i = s.wOffset; i < end; ++i) {
-      const double r = wRef[i];
-      const double m = wM[i];
-      const double diff = m - r;
-      layerSq += diff * diff;
-      refNormSq += r * r;
-      mNormSq += m * m;
-      dot += diff * r;
-    }
-    out.perLayer[static_cast<std::size_t>(l)] = std::sqrt(layerSq);
-    distSq += layerSq;
+    const MotionSums sums = motionSums(wRef + s.wOffset, wM + s.wOffset, s.size());
+    out.perLayer[static_cast<std::size_t>(l)] = std::sqrt(sums.diffSq);
+    distSq += sums.diffSq;
+    refNormSq += sums.refSq;
+    mNormSq += sums.mSq;
+    dot += sums.dot;
   }
   out.distance = std::sqrt(distSq);
   out.referenceNorm = std::sqrt(refNormSq);
@@ -58,15 +117,7 @@ DistanceBreakdown distanceBreakdown(const MlpLayout& layout, const float* wRef, 
   out.radial = dot / out.referenceNorm;
 
   // Pass 2: the orthogonal residual (w_M - w_ref) - (dot/||w_ref||^2) w_ref, directly.
-  const double coef = dot / refNormSq;
-  double tangSq = 0.0;
-  const std::size_t n = layout.paramCount();
-  for (std::size_t i = 0; i < n; ++i) {
-    const double r = wRef[i];
-    const double residual = (static_cast<double>(wM[i]) - r) - coef * r;
-    tangSq += residual * residual;
-  }
-  out.tangential = std::sqrt(tangSq);
+  out.tangential = std::sqrt(residualSq(wRef, wM, layout.paramCount(), dot / refNormSq));
   return out;
 }
 
