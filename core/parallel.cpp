@@ -4,8 +4,14 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <thread>
+
+#ifdef __linux__
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
 
 #include "core/happens_before.h"
 
@@ -92,6 +98,19 @@ void ParallelContext::forEach(int n, const std::function<void(int)>& fn) {
 
 int ParallelContext::hardwareThreads() {
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+bool lowerCurrentThreadPriority() {
+#ifdef __linux__
+  // PRIO_PROCESS with a thread id: that thread only (setpriority(2), NOTES).
+  const auto tid = static_cast<id_t>(gettid());
+  errno = 0;
+  const int nice = getpriority(PRIO_PROCESS, tid);
+  if (nice == -1 && errno != 0) return false;
+  return setpriority(PRIO_PROCESS, tid, std::min(19, nice + kBackgroundNiceIncrement)) == 0;
+#else
+  return false;
+#endif
 }
 
 }  // namespace driftscope

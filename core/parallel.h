@@ -32,4 +32,13 @@ class ParallelContext {
   std::unique_ptr<Impl> m_impl;
 };
 
+// Lets the calling thread give way to the process's other threads where they compete for
+// a core: on Linux its nice value (a per-thread attribute there) rises by
+// kBackgroundNiceIncrement, so the scheduler runs a waking thread of normal priority at
+// once and gives this one about a tenth of a core they share; elsewhere it does nothing.
+// One way: an unprivileged thread cannot lower its nice value again. For threads of
+// optional background work (the live analyses while training runs). False if refused.
+constexpr int kBackgroundNiceIncrement = 10;
+bool lowerCurrentThreadPriority();
+
 }  // namespace driftscope

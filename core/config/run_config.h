@@ -45,8 +45,9 @@ struct RunConfig {
   int msdLagMin = 1;
   int msdLagMax = 0;  // 0: a quarter of the ring
   // Share of the training threads' CPU time the live analyses may use while training
-  // runs (plus any core training leaves idle); 1: no limit. See AnalysisEngine.
-  double liveAnalysisShare = 0.03;
+  // runs (plus any core training leaves idle); 1: no limit. See AnalysisEngine and
+  // AnalysisOptions::liveShare (why 0.01).
+  double liveAnalysisShare = 0.01;
   // Aging: snapshots this many steps after recording started become extra references
   // (at most 4), each with its own d(w_pin, w_M) against the lag since it.
   std::vector<std::int64_t> pinAfterSteps;

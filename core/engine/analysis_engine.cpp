@@ -52,9 +52,12 @@ AnalysisOptions AnalysisOptions::fromConfig(const RunConfig& c) {
 double AnalysisOptions::liveRate() const {
   if (liveShare >= 1.0) return std::numeric_limits<double>::infinity();
   if (!(liveShare > 0.0)) return 0.0;  // only when paused and at the end
+  return std::max(0.0, liveShare) * threads + idleCores();
+}
+
+int AnalysisOptions::idleCores() const {
   const int hw = hardwareThreads > 0 ? hardwareThreads : ParallelContext::hardwareThreads();
-  const int idle = std::max(0, hw - threads);
-  return std::max(0.0, liveShare) * threads + idle;
+  return std::max(0, hw - threads);
 }
 
 namespace {
@@ -97,8 +100,14 @@ void AnalysisEngine::start() {
   if (m_started.exchange(true)) return;
   m_running.store(true);
   m_ringParallel = std::make_unique<ParallelContext>(m_options.threads);
-  m_ringThread = std::thread([this] { ringWorkerMain(); });
-  m_thread = std::thread([this] { threadMain(); });
+  m_ringThread = std::thread([this] {
+    lowerCurrentThreadPriority();
+    ringWorkerMain();
+  });
+  m_thread = std::thread([this] {
+    lowerCurrentThreadPriority();
+    threadMain();
+  });
 }
 
 void AnalysisEngine::joinAnalysisThread() {
@@ -445,7 +454,7 @@ void AnalysisEngine::adoptReference(const float* w, const SnapshotMeta& meta, bo
   bo.seed = deriveSeed(m_options.seed, 100 + static_cast<std::uint64_t>(meta.index));
   bo.deadUnitTolerance = m_options.deadUnitTolerance;
   m_baseline = std::make_shared<const BaselineBand>(
-      computeBaseline(m_mlp.layout(), m_ring.reference().data(), bo, m_parallel));
+      computeBaseline(m_mlp.layout(), m_ring.reference().data(), bo, analysisParallel()));
   m_functionRef =
       makeFunctionReference(m_mlp, m_ring.reference().data(), m_evalInputs, m_workspace);
   ++m_functionForwardPasses;
@@ -573,8 +582,12 @@ void AnalysisEngine::changeReference(int snapshotIndex) {
 
 void AnalysisEngine::flushGramRows() {
   if (m_gramPending.empty()) return;
-  m_gram.addSnapshots(m_gramPending, m_ring.slotData(0), m_parallel);
+  m_gram.addSnapshots(m_gramPending, m_ring.slotData(0), analysisParallel());
   m_gramPending.clear();
+}
+
+ParallelContext& AnalysisEngine::analysisParallel() {
+  return m_liveBudget.active() && m_options.idleCores() == 0 ? m_serial : m_parallel;
 }
 
 void AnalysisEngine::updateBudgets(RunPhase phase) {
@@ -612,7 +625,8 @@ void AnalysisEngine::computeFunctionDistances(std::size_t count) {
   const int n = static_cast<int>(added.size());
   const int forwardPasses =
       static_cast<int>(std::count(outputs.begin(), outputs.end(), nullptr));
-  const int tasks = std::min(forwardPasses, m_parallel.threads());
+  ParallelContext& parallel = analysisParallel();
+  const int tasks = std::min(forwardPasses, parallel.threads());
   std::vector<MlpWorkspace> workspaces(static_cast<std::size_t>(tasks > 1 ? tasks : 0));
   auto task = [&](int t) {
     MlpWorkspace& ws = tasks > 1 ? workspaces[static_cast<std::size_t>(t)] : m_workspace;
@@ -631,7 +645,7 @@ void AnalysisEngine::computeFunctionDistances(std::size_t count) {
   if (tasks <= 1) {
     task(0);
   } else {
-    m_parallel.forEach(tasks, task);
+    parallel.forEach(tasks, task);
   }
   m_functionForwardPasses += forwardPasses;
   for (const FunctionRecord& r : added) m_function.push_back(r);
@@ -740,7 +754,8 @@ void AnalysisEngine::ringWorkerMain() {
       job = std::move(*m_ringJob);
       m_ringJob.reset();
     }
-    RingOutput out = computeRingAnalysis(job, *m_ringParallel);
+    ParallelContext serial(1);
+    RingOutput out = computeRingAnalysis(job, job.serial ? serial : *m_ringParallel);
     {
       std::lock_guard<std::mutex> lock(m_ringMutex);
       m_ringResult = std::move(out);
@@ -763,9 +778,10 @@ bool AnalysisEngine::dispatchRingJob() {
   }
   const auto t0 = Clock::now();
   flushGramRows();
-  m_liveBudget.charge(secondsSince(t0) * m_parallel.threads(), Clock::now());
+  m_liveBudget.charge(secondsSince(t0) * analysisParallel().threads(), Clock::now());
   // Copies outside the lock: the worker is idle.
   RingJob job = makeRingJob(m_pathBudget.allows(Clock::now()));
+  job.serial = &analysisParallel() == &m_serial;
   {
     std::lock_guard<std::mutex> lock(m_ringMutex);
     m_ringJob = std::move(job);

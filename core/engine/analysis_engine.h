@@ -21,7 +21,11 @@
 // the evaluation subset) on another, each at half of options.liveRate(), so watching a
 // run costs it a few percent (docs/benchmarks.md). A ring analysis the path budget cannot
 // afford keeps the previous path (its endpoint is AnalysisState::ring->pathSnapshot).
-// Paused or finished, the budgets do not limit. A queued function distance is computed at
+// Paused or finished, the budgets do not limit. While training runs on every core, the
+// analysis and ring threads run their loops alone (not in their TBB arenas: the TBB
+// workers those would borrow are the trainer's, lost to it for as long as a loop runs)
+// and at a lower OS priority (lowerCurrentThreadPriority: a training thread that wakes
+// runs at once). A queued function distance is computed at
 // the latest when its snapshot is about to leave the ring, and the final analysis, exports
 // and session saves (runWithRing) empty the queue first: the recorded series are complete
 // and the same whatever the timing; only how fresh the live views are depends on it.
@@ -69,8 +73,12 @@ struct AnalysisOptions {
   // the ring analyses, the linear path) may use this share of the training threads' CPU
   // time, plus any core training leaves idle (see liveRate()); >= 1: no limit; 0: none
   // (only when paused and at the end). Deferred work is caught up when training pauses
-  // or ends and before exports (see CpuBudget).
-  double liveShare = 0.03;
+  // or ends and before exports (see CpuBudget). 0.01 (was 0.03): 784-256-256-10 on both
+  // cores of a 2-core machine at a full ring of 500, 5 interleaved rounds: 0.03 cost
+  // training a median 8.8% (pooled 10.1%), 0.01 6.7% (5.1%); what the analyses read and
+  // write also pushes the training data out of the shared caches (docs/benchmarks.md,
+  // session 11).
+  double liveShare = 0.01;
   int hardwareThreads = 0;  // 0: ParallelContext::hardwareThreads()
   // Snapshots this many steps after recording started are pinned automatically as extra
   // references (aging); at most kMaxPinned references in all.
@@ -83,6 +91,8 @@ struct AnalysisOptions {
   // liveShare * threads + the cores the trainer leaves idle; 0 when liveShare is 0;
   // +inf when liveShare >= 1.
   double liveRate() const;
+  // Hardware threads the trainer leaves idle.
+  int idleCores() const;
 };
 
 class AnalysisEngine {
@@ -167,6 +177,7 @@ class AnalysisEngine {
     Vector newest;
     int generation = 0;  // m_referenceGeneration when the job was made
     bool withPath = true;  // otherwise the previous path is kept
+    bool serial = false;   // run its loops on the ring thread alone (analysisParallel())
     PathResult previousPath;
     int previousPathSnapshot = -1;
   };
@@ -210,12 +221,16 @@ class AnalysisEngine {
   bool collectRingResult();  // true when a new result was adopted
   void publish();
   Verdict makeVerdict() const;
+  // The analysis thread's loops: m_serial while training runs on every core (see the
+  // header comment), else m_parallel.
+  ParallelContext& analysisParallel();
 
   Mlp m_mlp;
   AnalysisOptions m_options;
   Eigen::Ref<const RowMatrix> m_evalInputs;
   std::span<const std::uint8_t> m_evalLabels;
   ParallelContext m_parallel;
+  ParallelContext m_serial{1};
 
   // Shared with producers, under m_mutex.
   std::mutex m_mutex;

@@ -2,10 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <thread>
 #include <vector>
+
+#ifdef __linux__
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
 
 namespace driftscope {
 namespace {
@@ -51,6 +58,45 @@ TEST(ParallelContext, WritesBeforeForEachReachEveryCallAndCallWritesReachTheCall
     }
   }
 }
+
+#ifdef __linux__
+// The nice value of a thread, by its id (-100 if it cannot be read).
+int niceOf(pid_t tid) {
+  errno = 0;
+  const int nice = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+  return nice == -1 && errno != 0 ? -100 : nice;
+}
+
+// The analysis threads' lower priority is theirs alone: the thread that asks for it gets
+// kBackgroundNiceIncrement more (at most 19), the others keep theirs.
+TEST(LowerCurrentThreadPriority, RaisesTheNiceValueOfTheCallingThreadOnly) {
+  const pid_t self = gettid();
+  const int before = niceOf(self);
+  ASSERT_NE(before, -100);
+  int workerBefore = 0;
+  int workerAfter = 0;
+  bool lowered = false;
+  std::atomic<pid_t> worker{0};  // set once the values above are
+  std::atomic<bool> done{false};
+  std::thread t([&] {
+    const pid_t me = gettid();
+    workerBefore = niceOf(me);
+    lowered = lowerCurrentThreadPriority();
+    workerAfter = niceOf(me);
+    worker.store(me);
+    while (!done.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  while (worker.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const int seenFromOutside = niceOf(worker.load());  // while the thread still runs
+  done.store(true);
+  t.join();
+  ASSERT_TRUE(lowered);
+  EXPECT_EQ(workerBefore, before);  // a new thread starts with its creator's
+  EXPECT_EQ(workerAfter, std::min(19, before + kBackgroundNiceIncrement));
+  EXPECT_EQ(seenFromOutside, workerAfter);
+  EXPECT_EQ(niceOf(self), before);
+}
+#endif
 
 }  // namespace
 }  // namespace driftscope

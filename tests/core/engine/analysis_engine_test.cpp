@@ -379,6 +379,54 @@ TEST(AnalysisOptions, LiveRateIsTheShareOfTrainingThreadsPlusIdleCores) {
   EXPECT_EQ(o.liveRate(), std::numeric_limits<double>::infinity());
 }
 
+// While training runs on every core, the live analyses run their loops on the analysis
+// and ring threads alone (no TBB arena: it would borrow the trainer's worker); with an
+// idle core, in their arenas. The numbers are the same either way: engines of 2 threads on
+// machines of 2 and of 4 hardware threads, everything live (liveShare 1), recording; the
+// live state once the ring analysis covers the last snapshot (heatmap, PCA, path: all
+// computed while recording), and the baseline, distances and function distances, bit for
+// bit.
+TEST(AnalysisEngine, LiveAnalysesGiveTheSameNumbersWithOrWithoutAnIdleCore) {
+  const Fixture f(12);
+  std::vector<std::shared_ptr<const AnalysisState>> live;
+  for (const int hardware : {2, 4}) {
+    AnalysisOptions o = f.options(5);
+    o.threads = 2;
+    o.hardwareThreads = hardware;
+    o.liveShare = 1.0;
+    o.fullAnalysisSeconds = 0.0;
+    AnalysisEngine engine(f.mlp, o, f.inputs, f.labels);
+    engine.setPhase(RunPhase::kRecording);
+    engine.start();
+    f.submit(engine, 0, 12);
+    ASSERT_TRUE(waitFor(engine,
+                        [](const AnalysisState& s) {
+                          return s.distances.size() == 12 && s.function.size() == 12 && s.ring &&
+                                 s.ring->snapshots.back().index == 11 && s.ring->pathSnapshot == 11;
+                        }))
+        << hardware << " hardware threads";
+    live.push_back(engine.latest());
+    engine.setPhase(RunPhase::kFinished);
+    engine.finish();
+  }
+  const AnalysisState& a = *live[0];
+  const AnalysisState& b = *live[1];
+  ASSERT_TRUE(a.baseline && b.baseline);
+  EXPECT_EQ(a.baseline->samples, b.baseline->samples);
+  for (std::size_t k = 0; k < 12; ++k) {
+    EXPECT_EQ(a.distances[k].d.distance, b.distances[k].d.distance) << k;
+    EXPECT_EQ(a.distances[k].aligned, b.distances[k].aligned) << k;
+    EXPECT_EQ(a.function[k].disagreement, b.function[k].disagreement) << k;
+    EXPECT_EQ(a.function[k].kl, b.function[k].kl) << k;
+  }
+  const RingAnalysis& ra = *a.ring;
+  const RingAnalysis& rb = *b.ring;
+  EXPECT_TRUE((ra.distances.array() == rb.distances.array()).all());
+  EXPECT_TRUE((ra.pca.projections.array() == rb.pca.projections.array()).all());
+  EXPECT_EQ(ra.path.lossRaw, rb.path.lossRaw);
+  EXPECT_EQ(ra.path.lossAligned, rb.path.lossAligned);
+}
+
 void zeroBudgetRun(int threads);
 
 // A budget of zero (no share, no idle core) lets nothing optional run while training: the
