@@ -25,6 +25,16 @@ namespace {
 // beyond its double arithmetic.
 constexpr std::size_t kLanes = 16;
 
+// add(lane, i) for i in [0, n): element i in lane i % kLanes, in increasing i.
+template <typename Add>
+void inLanes(std::size_t n, const Add& add) {
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (std::size_t k = 0; k < kLanes; ++k) add(k, i + k);
+  }
+  for (std::size_t k = 0; i < n; ++i, ++k) add(k, i);
+}
+
 struct MotionSums {
   double diffSq = 0.0;  // sum (m - r)^2
   double refSq = 0.0;   // sum r^2
@@ -37,7 +47,7 @@ MotionSums motionSums(const float* r, const float* m, std::size_t n) {
   double refSq[kLanes] = {};
   double mSq[kLanes] = {};
   double dot[kLanes] = {};
-  auto add = [&](std::size_t k, std::size_t i) {
+  inLanes(n, [&](std::size_t k, std::size_t i) {
     const double a = r[i];
     const double b = m[i];
     const double diff = b - a;
@@ -45,12 +55,7 @@ MotionSums motionSums(const float* r, const float* m, std::size_t n) {
     refSq[k] += a * a;
     mSq[k] += b * b;
     dot[k] += diff * a;
-  };
-  std::size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (std::size_t k = 0; k < kLanes; ++k) add(k, i + k);
-  }
-  for (std::size_t k = 0; i < n; ++i, ++k) add(k, i);
+  });
   MotionSums s;
   for (std::size_t k = 0; k < kLanes; ++k) {
     s.diffSq += diffSq[k];
@@ -64,16 +69,11 @@ MotionSums motionSums(const float* r, const float* m, std::size_t n) {
 // sum ((m - r) - coef r)^2, in lanes as above.
 double residualSq(const float* r, const float* m, std::size_t n, double coef) {
   double sq[kLanes] = {};
-  auto add = [&](std::size_t k, std::size_t i) {
+  inLanes(n, [&](std::size_t k, std::size_t i) {
     const double a = r[i];
     const double residual = (static_cast<double>(m[i]) - a) - coef * a;
     sq[k] += residual * residual;
-  };
-  std::size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (std::size_t k = 0; k < kLanes; ++k) add(k, i + k);
-  }
-  for (std::size_t k = 0; i < n; ++i, ++k) add(k, i);
+  });
   double s = 0.0;
   for (const double x : sq) s += x;
   return s;

@@ -777,11 +777,12 @@ bool AnalysisEngine::dispatchRingJob() {
     m_ringBusy = true;
   }
   const auto t0 = Clock::now();
+  const ParallelContext& parallel = analysisParallel();  // the one flushGramRows uses
   flushGramRows();
-  m_liveBudget.charge(secondsSince(t0) * analysisParallel().threads(), Clock::now());
+  m_liveBudget.charge(secondsSince(t0) * parallel.threads(), Clock::now());
   // Copies outside the lock: the worker is idle.
   RingJob job = makeRingJob(m_pathBudget.allows(Clock::now()));
-  job.serial = &analysisParallel() == &m_serial;
+  job.serial = &parallel == &m_serial;
   {
     std::lock_guard<std::mutex> lock(m_ringMutex);
     m_ringJob = std::move(job);
