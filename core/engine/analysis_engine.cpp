@@ -426,10 +426,13 @@ void AnalysisEngine::threadMain() {
       return;
     }
     if (collectRingResult()) unpublished = true;
-    if (ringChanged && !m_ring.empty() &&
-        std::chrono::duration<double>(Clock::now() - lastFull).count() >=
-            m_options.fullAnalysisSeconds &&
-        m_liveBudget.allows(Clock::now()) && dispatchRingJob()) {
+    // A refresh of the Gram rows, once started, goes on slice by slice whatever the budget
+    // (its cost is charged as it goes), so it ends: each slice computes more rows than the
+    // one snapshot taken between two slices adds.
+    const bool ringJobDue = std::chrono::duration<double>(Clock::now() - lastFull).count() >=
+                                m_options.fullAnalysisSeconds &&
+                            m_liveBudget.allows(Clock::now());
+    if (ringChanged && !m_ring.empty() && (m_gramRefreshing || ringJobDue) && dispatchRingJob()) {
       lastFull = Clock::now();
       ringChanged = false;
     }
@@ -580,10 +583,18 @@ void AnalysisEngine::changeReference(int snapshotIndex) {
   m_analysisMessage = "reference set to snapshot " + std::to_string(snapshotIndex);
 }
 
-void AnalysisEngine::flushGramRows() {
-  if (m_gramPending.empty()) return;
-  m_gram.addSnapshots(m_gramPending, m_ring.slotData(0), analysisParallel());
-  m_gramPending.clear();
+void AnalysisEngine::flushGramRows() { flushGramRows(m_gramPending.size()); }
+
+void AnalysisEngine::flushGramRows(std::size_t maxRows) {
+  // Newest first: the oldest are the next to be overwritten (and to wait again). Any
+  // subset may go first: an entry has the same bits whichever of its two slots is the
+  // new one, and a waiting slot's row is recomputed against every slot when its turn comes.
+  const std::size_t n = std::min(maxRows, m_gramPending.size());
+  if (n == 0) return;
+  const auto first = m_gramPending.end() - static_cast<std::ptrdiff_t>(n);
+  m_gram.addSnapshots(std::vector<int>(first, m_gramPending.end()), m_ring.slotData(0),
+                      analysisParallel());
+  m_gramPending.erase(first, m_gramPending.end());
 }
 
 ParallelContext& AnalysisEngine::analysisParallel() {
@@ -771,13 +782,25 @@ void AnalysisEngine::ringWorkerMain() {
 }
 
 bool AnalysisEngine::dispatchRingJob() {
+  const ParallelContext& parallel = analysisParallel();  // the one flushGramRows uses
+  // Within a limited budget while training, one slice of Gram rows per call (the worker
+  // may still be busy: it works on a copy of the Gram matrix); the job waits for the last.
+  const auto slice = static_cast<std::size_t>(std::max(1, m_options.gramRowsPerSlice));
+  if (m_liveBudget.active() && !m_liveBudget.unlimited() && m_gramPending.size() > slice) {
+    const auto t0 = Clock::now();
+    flushGramRows(slice);
+    ++m_gramSlices;
+    m_gramRefreshing = true;
+    m_liveBudget.charge(secondsSince(t0) * parallel.threads(), Clock::now());
+    return false;
+  }
   {
     std::lock_guard<std::mutex> lock(m_ringMutex);
     if (m_ringBusy || m_ringStop) return false;
     m_ringBusy = true;
   }
+  m_gramRefreshing = false;
   const auto t0 = Clock::now();
-  const ParallelContext& parallel = analysisParallel();  // the one flushGramRows uses
   flushGramRows();
   m_liveBudget.charge(secondsSince(t0) * parallel.threads(), Clock::now());
   // Copies outside the lock: the worker is idle.

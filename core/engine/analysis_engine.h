@@ -11,7 +11,13 @@
 // evaluation subset, or none when the producer hands over the snapshot's logits:
 // submitFunctionOutputs) through a queue that advances, oldest first, within the live budget.
 // The Gram rows of new snapshots (O(C·P) each) are computed together, in one pass over
-// the ring, before each ring analysis.
+// the ring, before each ring analysis; while training runs within a limited budget, a
+// slice of `gramRowsPerSlice` rows at a time (newest first, each charged), the thread
+// taking new snapshots between slices, and the ring job waits until no row is left. A
+// refresh starts when the budget allows a ring analysis and then runs to its end (its
+// cost is a debt the budget pays back before the next one). One pass for hundreds of rows
+// took seconds of CPU at the lower priority, long enough for kMaxPending snapshots to
+// queue and the trainer to wait (docs/benchmarks.md, session 12).
 // Ring worker thread: the expensive ring analyses (heatmap, PCA, MSD fit, alignment of
 // the newest snapshot, linear path) on a copy of what they need (C x C Gram, reference,
 // newest snapshot), at most every `fullAnalysisSeconds`; snapshots never wait for them,
@@ -69,6 +75,9 @@ struct AnalysisOptions {
   int recordEvery = 1;
   int threads = 1;
   double fullAnalysisSeconds = 0.5;
+  // Gram rows per slice while training runs within a limited budget (see the class
+  // comment): 4 rows of 784-256-256-10 against a full ring of 500 take ~35 ms of CPU.
+  int gramRowsPerSlice = 4;
   // While training runs, the optional live analyses (function-space distance per snapshot,
   // the ring analyses, the linear path) may use this share of the training threads' CPU
   // time, plus any core training leaves idle (see liveRate()); >= 1: no limit; 0: none
@@ -158,6 +167,8 @@ class AnalysisEngine {
   // Forward passes of the evaluation subset run for function distances so far (references
   // included); the rest came from submitted outputs. For tests and benchmarks.
   int functionForwardPasses() const { return m_functionForwardPasses.load(); }
+  // Slices of Gram rows computed while training (gramRowsPerSlice). For tests.
+  int gramSlices() const { return m_gramSlices.load(); }
 
  private:
   struct Pending {
@@ -207,6 +218,8 @@ class AnalysisEngine {
   // outputs are still on their way while training runs.
   std::size_t functionQueueReady() const;
   void flushGramRows();
+  // The newest `maxRows` waiting Gram rows (all when fewer wait).
+  void flushGramRows(std::size_t maxRows);
   void updateBudgets(RunPhase phase);
   RingOutput computeRingAnalysis(const RingJob& job, ParallelContext& parallel) const;
   void finalAnalysis();
@@ -217,7 +230,8 @@ class AnalysisEngine {
   static void runTask(RingTask& task, const SnapshotRing& ring,
                       std::shared_ptr<const AnalysisState> state);
   void ringWorkerMain();
-  bool dispatchRingJob();    // false when the worker is still busy
+  // false when the worker is still busy or Gram rows still wait (a slice was computed)
+  bool dispatchRingJob();
   bool collectRingResult();  // true when a new result was adopted
   void publish();
   Verdict makeVerdict() const;
@@ -257,6 +271,7 @@ class AnalysisEngine {
   SnapshotRing m_ring;
   DistanceMatrix m_gram;
   std::vector<int> m_gramPending;  // ring slots written since their Gram row was computed
+  bool m_gramRefreshing = false;   // slices of m_gramPending under way (dispatchRingJob)
   FunctionReference m_functionRef;
   MlpWorkspace m_workspace;
   std::shared_ptr<const BaselineBand> m_baseline;
@@ -277,6 +292,7 @@ class AnalysisEngine {
   std::deque<QueuedFunction> m_functionQueue;  // snapshots awaiting their function distance
   std::map<std::int64_t, RowMatrix> m_functionOutputs;  // by step, from m_outputsInbox
   std::atomic<int> m_functionForwardPasses{0};
+  std::atomic<int> m_gramSlices{0};
 
   // Ring worker: one job at a time, under m_ringMutex.
   std::mutex m_ringMutex;
