@@ -16,6 +16,9 @@
 # the window (QT_QPA_PLATFORM=offscreen, all six plots live, `--start --export DIR`), so
 # the overhead column is what the window costs over `driftscope run`.
 #
+# Two runs per pair: on a shared guest whose speed drifts between states ~30% apart for
+# tens of seconds, a 5% effect needs many pairs; build/release/bench/recording_toggle
+# measures the same within one run (bench/recording_toggle.cpp).
 # Usage: bench/recording_overhead.sh [--threads N] [--pairs N] [--full] [--share S] [--gui]
 #                                     [--eval-subset N] [--epochs N] [--build-dir DIR]
 #                                     [--keep DIR]
