@@ -427,8 +427,8 @@ void AnalysisEngine::threadMain() {
     }
     if (collectRingResult()) unpublished = true;
     // A refresh of the Gram rows, once started, goes on slice by slice whatever the budget
-    // (its cost is charged as it goes), so it ends: each slice computes more rows than the
-    // one snapshot taken between two slices adds.
+    // (its cost is charged as it goes), so it ends: each slice computes at least two rows,
+    // more than the one snapshot taken between two slices adds.
     const bool ringJobDue = std::chrono::duration<double>(Clock::now() - lastFull).count() >=
                                 m_options.fullAnalysisSeconds &&
                             m_liveBudget.allows(Clock::now());
@@ -785,7 +785,7 @@ bool AnalysisEngine::dispatchRingJob() {
   const ParallelContext& parallel = analysisParallel();  // the one flushGramRows uses
   // Within a limited budget while training, one slice of Gram rows per call (the worker
   // may still be busy: it works on a copy of the Gram matrix); the job waits for the last.
-  const auto slice = static_cast<std::size_t>(std::max(1, m_options.gramRowsPerSlice));
+  const auto slice = static_cast<std::size_t>(std::max(2, m_options.gramRowsPerSlice));
   if (m_liveBudget.active() && !m_liveBudget.unlimited() && m_gramPending.size() > slice) {
     const auto t0 = Clock::now();
     flushGramRows(slice);

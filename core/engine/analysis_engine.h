@@ -76,7 +76,8 @@ struct AnalysisOptions {
   int threads = 1;
   double fullAnalysisSeconds = 0.5;
   // Gram rows per slice while training runs within a limited budget (see the class
-  // comment): 4 rows of 784-256-256-10 against a full ring of 500 take ~35 ms of CPU.
+  // comment), at least 2: 4 rows of 784-256-256-10 against a full ring of 500 take
+  // ~35 ms of CPU.
   int gramRowsPerSlice = 4;
   // While training runs, the optional live analyses (function-space distance per snapshot,
   // the ring analyses, the linear path) may use this share of the training threads' CPU
