@@ -17,6 +17,7 @@
 // Usage: recording_toggle [--blocks N] [--block EPOCHS] [--skip EPOCHS] [--threads N]
 //                         [--capacity C] [--live-share S] [--layers 784,256,256,10]
 // Defaults: 48 blocks of 20 epochs (skip 4), 2 threads, ring 500, share from RunConfig.
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -29,6 +30,7 @@
 #include "core/data/dataset.h"
 #include "core/engine/analysis_engine.h"
 #include "core/model/mlp.h"
+#include "core/model/mlp_layout.h"
 #include "core/train/trainer.h"
 
 namespace {
@@ -43,56 +45,37 @@ struct Args {
   RunConfig config;
 };
 
-[[noreturn]] void usage(const std::string& why) {
-  std::fprintf(stderr,
-               "recording_toggle: %s\nusage: recording_toggle [--blocks N (multiple of 4)] "
-               "[--block EPOCHS] [--skip EPOCHS] [--threads N] [--capacity C] "
-               "[--live-share S] [--layers 784,256,256,10]\n",
-               why.c_str());
+[[noreturn]] void fail(const std::string& why) {
+  std::fprintf(stderr, "recording_toggle: %s\n", why.c_str());
   std::exit(2);
-}
-
-std::vector<int> parseLayers(const std::string& s) {
-  std::vector<int> layers;
-  std::size_t at = 0;
-  while (at <= s.size()) {
-    const std::size_t comma = std::min(s.find(',', at), s.size());
-    layers.push_back(std::atoi(s.substr(at, comma - at).c_str()));
-    at = comma + 1;
-  }
-  return layers;
 }
 
 Args parseArgs(int argc, char** argv) {
   Args a;
-  a.config.layers = {784, 256, 256, 10};
   a.config.sgd.batchSize = 64;
   a.config.sgd.threads = 2;
   a.config.capacity = 500;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (i + 1 >= argc) usage(flag + " needs a value");
-    const std::string v = argv[++i];
-    if (flag == "--blocks") {
-      a.blocks = std::atoi(v.c_str());
-    } else if (flag == "--block") {
-      a.block = std::atoi(v.c_str());
-    } else if (flag == "--skip") {
-      a.skip = std::atoi(v.c_str());
-    } else if (flag == "--threads") {
-      a.config.sgd.threads = std::atoi(v.c_str());
-    } else if (flag == "--capacity") {
-      a.config.capacity = std::atoi(v.c_str());
-    } else if (flag == "--live-share") {
-      a.config.liveAnalysisShare = std::atof(v.c_str());
-    } else if (flag == "--layers") {
-      a.config.layers = parseLayers(v);
-    } else {
-      usage("unknown argument " + flag);
-    }
+  std::string layers = "784,256,256,10";
+  CLI::App app{"Recording overhead within one run: blocks of epochs with and without snapshots."};
+  app.add_option("--blocks", a.blocks, "Blocks after the ring is full (a multiple of 4)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--block", a.block, "Epochs per block")->check(CLI::PositiveNumber);
+  app.add_option("--skip", a.skip, "Epochs left out at the start of every block")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", a.config.sgd.threads, "Training threads");
+  app.add_option("--capacity", a.config.capacity, "Ring capacity");
+  app.add_option("--live-share", a.config.liveAnalysisShare, "live_analysis_share");
+  app.add_option("--layers", layers, "Layer sizes, input to output");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e));
   }
-  if (a.blocks < 4 || a.blocks % 4 != 0) usage("--blocks must be a positive multiple of 4");
-  if (a.skip < 0 || a.block <= a.skip) usage("--block must be larger than --skip");
+  auto sizes = parseLayerSizes(layers);
+  if (!sizes) fail("--layers: " + sizes.message());
+  a.config.layers = *sizes;
+  if (a.blocks % 4 != 0) fail("--blocks must be a multiple of 4");
+  if (a.block <= a.skip) fail("--block must be larger than --skip");
   return a;
 }
 
@@ -106,18 +89,18 @@ int main(int argc, char** argv) {
   Args args = parseArgs(argc, argv);
   RunConfig& c = args.config;
   auto source = DataSource::parse(c.dataset);
-  if (!source) usage(source.status().message());
+  if (!source) fail(source.status().message());
   DataOptions dataOptions;
   dataOptions.standardize = c.standardize;
   auto split = loadDataSplit(*source, dataOptions);
-  if (!split) usage(split.status().message());
+  if (!split) fail(split.status().message());
   const DataSplit& data = *split;
 
   Mlp mlp(MlpLayout(c.layers), c.activation, c.loss);
   Trainer trainer(mlp, data, c.sgd);
   const int spe = trainer.stepsPerEpoch();
   c.recordEvery = spe;  // a snapshot every epoch
-  if (Status s = validateConfig(c); !s) usage(s.message());
+  if (Status s = validateConfig(c); !s) fail(s.message());
   const int n = std::min(c.evalSubset, data.test.size());
   const RowMatrix evalInputs = data.test.images.topRows(n);
   const std::vector<std::uint8_t> evalLabels(data.test.labels.begin(),
@@ -171,7 +154,7 @@ int main(int argc, char** argv) {
   engine.setPhase(RunPhase::kFinished);
   engine.finish();
   if (outcome.reason != StopReason::kCompleted)
-    usage("training did not complete: " + outcome.message);
+    fail("training did not complete: " + outcome.message);
 
   std::vector<double> on, off, quads;
   std::vector<double> quadOn, quadOff;
