@@ -159,8 +159,9 @@ int main(int argc, char** argv) {
   std::vector<double> on, off, quads;
   std::vector<double> quadOn, quadOff;
   for (int b = 0; b < args.blocks; ++b) {
-    std::vector<double>& side = recording(fill + b * args.block) ? on : off;
-    std::vector<double>& quadSide = recording(fill + b * args.block) ? quadOn : quadOff;
+    const bool with = recording(fill + b * args.block);
+    std::vector<double>& side = with ? on : off;
+    std::vector<double>& quadSide = with ? quadOn : quadOff;
     for (int e = fill + b * args.block + args.skip; e < fill + (b + 1) * args.block; ++e) {
       side.push_back(seconds[static_cast<std::size_t>(e)]);
       quadSide.push_back(seconds[static_cast<std::size_t>(e)]);
